@@ -1,0 +1,194 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#include "config.h"
+
+#include "json_check.h"
+#include "prefix.h"
+
+#include <arpa/inet.h>
+
+namespace phoneprov {
+
+namespace {
+
+const std::vector<Keyword> kTopKeywords = {
+    {"output-dir", JType::String, true},
+    {"base-url", JType::String, true},
+    {"tftp-server", JType::String, false},
+    {"profiles-dir", JType::String, false},
+    {"registry-dir", JType::String, false},
+    {"defaults", JType::Map, false},
+    {"vendors", JType::Map, false},
+    {"oui-prefixes", JType::Map, false},
+    {"provision-unknown", JType::Bool, false},
+    {"file-group", JType::String, false},
+    {"render", JType::Bool, false},
+    {"render-threads", JType::Int, false},
+    {"queue-size", JType::Int, false},
+    {"render-wait-ms", JType::Int, false},
+    {"render-interval", JType::Int, false},
+    {"comment", JType::Any, false},
+};
+
+const std::vector<Keyword> kVendorKeywords = {
+    {"enabled", JType::Bool, false},
+    {"variables", JType::Map, false},
+    {"options", JType::List, false},
+    {"add-options", JType::List, false},
+    {"override-subnet-options", JType::Bool, false},
+    {"models", JType::Map, false},
+    {"comment", JType::Any, false},
+};
+
+const std::vector<Keyword> kModelKeywords = {
+    {"variables", JType::Map, false},
+    {"options", JType::List, false},
+    {"comment", JType::Any, false},
+};
+
+std::vector<OptionSpec> optionList(const nlohmann::json& list, const std::string& where) {
+    // Reuses the profile parser for option specs: one grammar for both.
+    nlohmann::json fake = {{"id", "x"},           {"name", "x"},
+                           {"phones-only", true}, {"dir", ""},
+                           {"format", "text"},    {"options", list}};
+    try {
+        return (Catalogue::parseProfile(fake, where, "").options);
+    } catch (const ConfigError& e) {
+        std::string msg = e.what();
+        std::string prefix = where + ".options";
+        if (msg.compare(0, prefix.size(), prefix) == 0) {
+            msg = where + msg.substr(prefix.size());
+        }
+        throw ConfigError(msg);
+    }
+}
+
+void checkVariables(const nlohmann::json& vars, const std::string& where) {
+    for (auto it = vars.begin(); it != vars.end(); ++it) {
+        const auto& v = it.value();
+        if (it.key() == "accounts") {
+            if (!v.is_array()) {
+                throw ConfigError(where + ": 'accounts' must be a list");
+            }
+            continue;
+        }
+        if (!(v.is_string() || v.is_number() || v.is_boolean())) {
+            throw ConfigError(where + ": '" + it.key() +
+                              "' must be a string, a number or a boolean");
+        }
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> configKeywords() {
+    std::vector<std::string> out;
+    for (const Keyword& k : kTopKeywords) {
+        if (std::string(k.name) != "comment") {
+            out.push_back(k.name);
+        }
+    }
+    return (out);
+}
+
+Config parseConfig(const nlohmann::json& params) {
+    const std::string where = "phoneprov";
+    checkKeywords(params, kTopKeywords, where);
+    Config c;
+    c.outputDir = params.at("output-dir").get<std::string>();
+    if (c.outputDir.empty() || c.outputDir[0] != '/') {
+        throw ConfigError(where + ": 'output-dir' '" + c.outputDir + "' must be an absolute path");
+    }
+    c.baseUrl = params.at("base-url").get<std::string>();
+    bool scheme = c.baseUrl.rfind("http://", 0) == 0 || c.baseUrl.rfind("https://", 0) == 0 ||
+                  c.baseUrl.rfind("tftp://", 0) == 0;
+    bool clean = c.baseUrl.find_first_of(" \t\r\n\"'<>\\") == std::string::npos;
+    if (!scheme || !clean || c.baseUrl.size() > 200) {
+        throw ConfigError(where + ": 'base-url' '" + c.baseUrl +
+                          "' must be an http://, https:// or tftp:// URL without spaces or quotes");
+    }
+    while (!c.baseUrl.empty() && c.baseUrl.back() == '/') {
+        c.baseUrl.pop_back();
+    }
+    c.tftpServer = getString(params, "tftp-server");
+    if (!c.tftpServer.empty()) {
+        in_addr a;
+        if (inet_pton(AF_INET, c.tftpServer.c_str(), &a) != 1) {
+            throw ConfigError(where + ": 'tftp-server' '" + c.tftpServer +
+                              "' must be an IPv4 address");
+        }
+    }
+    c.profilesDir = getString(params, "profiles-dir", c.profilesDir);
+    c.registryDir = getString(params, "registry-dir", c.registryDir);
+    if (params.contains("defaults")) {
+        c.defaults = params.at("defaults");
+        checkVariables(c.defaults, where + ".defaults");
+    }
+    if (params.contains("vendors")) {
+        for (auto it = params.at("vendors").begin(); it != params.at("vendors").end(); ++it) {
+            std::string w = where + ".vendors." + it.key();
+            checkKeywords(it.value(), kVendorKeywords, w);
+            VendorOverride v;
+            v.enabled = getBool(it.value(), "enabled", true);
+            if (it.value().contains("variables")) {
+                v.variables = it.value().at("variables");
+                checkVariables(v.variables, w + ".variables");
+            }
+            if (it.value().contains("options")) {
+                v.hasOptions = true;
+                v.options = optionList(it.value().at("options"), w + ".options");
+            }
+            if (it.value().contains("add-options")) {
+                v.addOptions = optionList(it.value().at("add-options"), w + ".add-options");
+            }
+            if (it.value().contains("override-subnet-options")) {
+                v.overrideSubnetOptions = it.value().at("override-subnet-options").get<bool>() ? 1 : 0;
+            }
+            if (it.value().contains("models")) {
+                const auto& models = it.value().at("models");
+                for (auto m = models.begin(); m != models.end(); ++m) {
+                    std::string mw = w + ".models." + m.key();
+                    checkKeywords(m.value(), kModelKeywords, mw);
+                    ModelOverride mo;
+                    if (m.value().contains("variables")) {
+                        mo.variables = m.value().at("variables");
+                        checkVariables(mo.variables, mw + ".variables");
+                    }
+                    if (m.value().contains("options")) {
+                        mo.hasOptions = true;
+                        mo.options = optionList(m.value().at("options"), mw + ".options");
+                    }
+                    std::string model = normaliseModel(m.key());
+                    if (model.empty()) {
+                        throw ConfigError(mw + ": model name must be 1-32 of [A-Za-z0-9._-]");
+                    }
+                    v.models[model] = std::move(mo);
+                }
+            }
+            c.vendors[it.key()] = std::move(v);
+        }
+    }
+    if (params.contains("oui-prefixes")) {
+        const auto& map = params.at("oui-prefixes");
+        for (auto it = map.begin(); it != map.end(); ++it) {
+            if (!parsePrefix(it.key())) {
+                throw ConfigError(where + ".oui-prefixes: '" + it.key() +
+                                  "' is not a MAC prefix (00:15:65, 70:B3:D5:1/28, ...)");
+            }
+            if (!it.value().is_string()) {
+                throw ConfigError(where + ".oui-prefixes: '" + it.key() +
+                                  "' must name a vendor id (a string)");
+            }
+            c.ouiPrefixes.emplace_back(it.key(), it.value().get<std::string>());
+        }
+    }
+    c.provisionUnknown = getBool(params, "provision-unknown", false);
+    c.render = getBool(params, "render", true);
+    c.fileGroup = getString(params, "file-group");
+    c.renderThreads = static_cast<int>(getInt(params, "render-threads", 2, 1, 64, where));
+    c.queueSize = static_cast<int>(getInt(params, "queue-size", 65536, 16, 1000000, where));
+    c.renderWaitMs = static_cast<int>(getInt(params, "render-wait-ms", 2000, 0, 30000, where));
+    c.renderInterval = static_cast<int>(getInt(params, "render-interval", 60, 0, 86400, where));
+    return (c);
+}
+
+}  // namespace phoneprov

@@ -1,0 +1,66 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#ifndef PHONEPROV_CONFIG_H
+#define PHONEPROV_CONFIG_H
+
+#include "catalogue.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#ifndef PHONEPROV_PROFILES_DIR
+#define PHONEPROV_PROFILES_DIR "/usr/share/kea-phoneprov/profiles"
+#endif
+
+namespace phoneprov {
+
+/// @brief Per-model overrides from the hook parameters.
+struct ModelOverride {
+    nlohmann::json variables = nlohmann::json::object();
+    bool hasOptions = false;
+    std::vector<OptionSpec> options;
+};
+
+/// @brief Per-vendor overrides from the hook parameters (`vendors.<id>`).
+struct VendorOverride {
+    bool enabled = true;
+    nlohmann::json variables = nlohmann::json::object();
+    bool hasOptions = false;
+    std::vector<OptionSpec> options;     ///< replace the profile's
+    std::vector<OptionSpec> addOptions;  ///< added to them (e.g. Yealink's custom option)
+    int overrideSubnetOptions = -1;      ///< -1: the profile's choice
+    std::map<std::string, ModelOverride> models;
+};
+
+/// @brief The hook's parameters, checked. Immutable after load.
+struct Config {
+    std::string outputDir;
+    std::string baseUrl;       ///< without a trailing '/'
+    std::string tftpServer;    ///< IPv4, may be empty
+    std::string profilesDir = PHONEPROV_PROFILES_DIR;
+    std::string registryDir = "/usr/share/ieee-data";
+    nlohmann::json defaults = nlohmann::json::object();
+    std::map<std::string, VendorOverride> vendors;
+    std::vector<std::pair<std::string, std::string>> ouiPrefixes;  ///< prefix -> vendor id
+    bool provisionUnknown = false;
+    std::string fileGroup;
+    int renderThreads = 2;
+    int queueSize = 65536;
+    int renderWaitMs = 2000;   ///< how long an ACK may wait for its phone's render
+    int renderInterval = 60;   ///< seconds before the same MAC is rendered again
+    bool render = true;        ///< rendering on (off: options only)
+};
+
+/// @brief Parses and checks the hook parameters (a JSON map).
+/// @throw ConfigError with a message that names the key and the bad value.
+Config parseConfig(const nlohmann::json& params);
+
+/// @brief The keywords the hook takes at top level (for docs and tests).
+std::vector<std::string> configKeywords();
+
+}  // namespace phoneprov
+
+#endif  // PHONEPROV_CONFIG_H

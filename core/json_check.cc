@@ -1,0 +1,106 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#include "json_check.h"
+
+#include "catalogue.h"
+
+namespace phoneprov {
+
+const char* jtypeName(JType t) {
+    switch (t) {
+    case JType::String:
+        return ("a string");
+    case JType::Bool:
+        return ("a boolean");
+    case JType::Int:
+        return ("an integer");
+    case JType::Map:
+        return ("a map");
+    case JType::List:
+        return ("a list");
+    case JType::Any:
+        return ("a value");
+    }
+    return ("a value");
+}
+
+namespace {
+
+bool hasType(const nlohmann::json& v, JType t) {
+    switch (t) {
+    case JType::String:
+        return (v.is_string());
+    case JType::Bool:
+        return (v.is_boolean());
+    case JType::Int:
+        return (v.is_number_integer());
+    case JType::Map:
+        return (v.is_object());
+    case JType::List:
+        return (v.is_array());
+    case JType::Any:
+        return (true);
+    }
+    return (false);
+}
+
+}  // namespace
+
+void checkKeywords(const nlohmann::json& obj, const std::vector<Keyword>& table,
+                   const std::string& where) {
+    if (!obj.is_object()) {
+        throw ConfigError(where + ": must be a map");
+    }
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+        const Keyword* kw = nullptr;
+        for (const Keyword& k : table) {
+            if (it.key() == k.name) {
+                kw = &k;
+                break;
+            }
+        }
+        if (!kw) {
+            throw ConfigError(where + ": unknown parameter '" + it.key() + "'");
+        }
+        if (!hasType(it.value(), kw->type)) {
+            throw ConfigError(where + ": '" + it.key() + "' must be " + jtypeName(kw->type));
+        }
+    }
+    for (const Keyword& k : table) {
+        if (k.required && !obj.contains(k.name)) {
+            throw ConfigError(where + ": missing parameter '" + std::string(k.name) + "'");
+        }
+    }
+}
+
+std::string getString(const nlohmann::json& obj, const char* key, const std::string& def) {
+    auto it = obj.find(key);
+    if (it == obj.end() || !it->is_string()) {
+        return (def);
+    }
+    return (it->get<std::string>());
+}
+
+bool getBool(const nlohmann::json& obj, const char* key, bool def) {
+    auto it = obj.find(key);
+    if (it == obj.end() || !it->is_boolean()) {
+        return (def);
+    }
+    return (it->get<bool>());
+}
+
+long long getInt(const nlohmann::json& obj, const char* key, long long def, long long lo,
+                 long long hi, const std::string& where) {
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+        return (def);
+    }
+    long long v = it->get<long long>();
+    if (v < lo || v > hi) {
+        throw ConfigError(where + ": '" + key + "' is " + std::to_string(v) +
+                          ", must be between " + std::to_string(lo) + " and " +
+                          std::to_string(hi));
+    }
+    return (v);
+}
+
+}  // namespace phoneprov

@@ -1,0 +1,396 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#include "provisioner.h"
+
+namespace phoneprov {
+
+namespace {
+
+/// @brief Shallow merge: keys of `top` replace those of `base`.
+void mergeInto(nlohmann::json& base, const nlohmann::json& top) {
+    if (!top.is_object()) {
+        return;
+    }
+    for (auto it = top.begin(); it != top.end(); ++it) {
+        base[it.key()] = it.value();
+    }
+}
+
+/// @brief Reservation keys that steer the hook and are not template variables.
+bool controlKey(const std::string& k) {
+    return (k == "vendor" || k == "model" || k == "options");
+}
+
+bool secretKey(const std::string& k) {
+    return (k == "accounts" || k.find("password") != std::string::npos ||
+            k.find("secret") != std::string::npos);
+}
+
+std::string asText(const nlohmann::json& v) {
+    if (v.is_string()) {
+        return (v.get<std::string>());
+    }
+    if (v.is_boolean()) {
+        return (v.get<bool>() ? "true" : "false");
+    }
+    return (v.dump());
+}
+
+void normaliseAccounts(nlohmann::json& vars) {
+    auto it = vars.find("accounts");
+    if (it == vars.end() || !it->is_array()) {
+        return;
+    }
+    int index = 1;
+    for (auto& a : *it) {
+        if (!a.is_object()) {
+            continue;
+        }
+        a["index"] = std::to_string(index++);
+        if (!a.contains("auth-user") && a.contains("user")) {
+            a["auth-user"] = a["user"];
+        }
+        if (!a.contains("display-name") && a.contains("user")) {
+            a["display-name"] = a["user"];
+        }
+        if (!a.contains("label") && a.contains("display-name")) {
+            a["label"] = a["display-name"];
+        }
+    }
+}
+
+}  // namespace
+
+std::string checkDeviceData(const nlohmann::json& device) {
+    if (!device.is_object()) {
+        return ("'phoneprov' must be a map");
+    }
+    for (auto it = device.begin(); it != device.end(); ++it) {
+        const auto& v = it.value();
+        if (it.key() == "accounts") {
+            if (!v.is_array()) {
+                return ("'accounts' must be a list");
+            }
+            for (size_t i = 0; i < v.size(); ++i) {
+                if (!v[i].is_object()) {
+                    return ("'accounts'[" + std::to_string(i) + "] must be a map");
+                }
+                for (auto a = v[i].begin(); a != v[i].end(); ++a) {
+                    if (!(a.value().is_string() || a.value().is_number())) {
+                        return ("'accounts'[" + std::to_string(i) + "]." + a.key() +
+                                " must be a string or a number");
+                    }
+                }
+            }
+            continue;
+        }
+        if (it.key() == "options") {
+            continue;
+        }
+        if (!(v.is_string() || v.is_number() || v.is_boolean())) {
+            return ("'" + it.key() + "' must be a string, a number or a boolean");
+        }
+    }
+    return ("");
+}
+
+std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
+                                                        const Config& config,
+                                                        std::vector<std::string>& warnings) {
+    std::shared_ptr<Provisioning> p(new Provisioning);
+    p->catalogue_ = catalogue;
+    p->config_ = config;
+    const auto& vendors = catalogue->vendors();
+    for (const auto& o : config.vendors) {
+        if (catalogue->find(o.first) < 0) {
+            throw ConfigError("phoneprov.vendors: unknown vendor '" + o.first + "'");
+        }
+    }
+    p->plans_.resize(vendors.size());
+    for (size_t i = 0; i < vendors.size(); ++i) {
+        const VendorProfile& v = vendors[i];
+        VendorPlan& plan = p->plans_[i];
+        auto ov = config.vendors.find(v.id);
+        const VendorOverride* over = ov == config.vendors.end() ? nullptr : &ov->second;
+        plan.enabled = over ? over->enabled : true;
+        plan.overrideSubnet = v.overrideSubnetOptions;
+        if (over && over->overrideSubnetOptions >= 0) {
+            plan.overrideSubnet = over->overrideSubnetOptions == 1;
+        }
+        plan.vendorUrl = config.baseUrl + "/" + (v.dir.empty() ? "" : v.dir + "/");
+        plan.variables = v.variables;
+        if (over) {
+            mergeInto(plan.variables, over->variables);
+        }
+        OptionVars ovars = {{"base-url", config.baseUrl}, {"vendor-url", plan.vendorUrl},
+                            {"tftp-server", config.tftpServer}, {"vendor", v.id},
+                            {"dir", v.dir}, {"model", ""}};
+        auto encode = [&](const std::vector<OptionSpec>& specs, const std::string& where) {
+            std::vector<EncodedOption> out;
+            for (size_t k = 0; k < specs.size(); ++k) {
+                std::string w = where + "[" + std::to_string(k) + "]";
+                try {
+                    EncodedOption e = encodeOption(specs[k], ovars, w);
+                    auto same = std::find_if(out.begin(), out.end(), [&](const EncodedOption& x) {
+                        return (x.code == e.code);
+                    });
+                    if (same != out.end()) {
+                        *same = std::move(e);
+                    } else {
+                        out.push_back(std::move(e));
+                    }
+                } catch (const ConfigError& e) {
+                    // An unset variable (tftp-server) leaves the option out; anything
+                    // else is an error in the profile or the parameters.
+                    std::string msg = e.what();
+                    if (msg.find("is not set") == std::string::npos) {
+                        throw;
+                    }
+                    warnings.push_back(msg);
+                }
+            }
+            return (out);
+        };
+        std::vector<OptionSpec> specs = (over && over->hasOptions) ? over->options : v.options;
+        if (over) {
+            specs.insert(specs.end(), over->addOptions.begin(), over->addOptions.end());
+        }
+        plan.options = encode(specs, v.id + ".options");
+        std::set<std::string> models;
+        for (const auto& m : v.models) {
+            models.insert(m.first);
+        }
+        if (over) {
+            for (const auto& m : over->models) {
+                models.insert(m.first);
+            }
+        }
+        for (const std::string& model : models) {
+            auto pm = v.models.find(model);
+            const ModelProfile* prof = pm == v.models.end() ? nullptr : &pm->second;
+            const ModelOverride* mo = nullptr;
+            if (over) {
+                auto it = over->models.find(model);
+                mo = it == over->models.end() ? nullptr : &it->second;
+            }
+            nlohmann::json mv = nlohmann::json::object();
+            if (prof) {
+                mergeInto(mv, prof->variables);
+            }
+            if (mo) {
+                mergeInto(mv, mo->variables);
+            }
+            p->plans_[i].modelVariables[model] = mv;
+            ovars["model"] = model;
+            if (mo && mo->hasOptions) {
+                plan.modelOptions[model] = encode(mo->options, v.id + ".models." + model + ".options");
+            } else if (prof && prof->hasOptions) {
+                plan.modelOptions[model] = encode(prof->options, v.id + ".models." + model + ".options");
+            }
+            ovars["model"] = "";
+        }
+        auto compile = [&](const std::vector<FileSpec>& files) {
+            for (const FileSpec& f : files) {
+                std::string key = v.folder + "/" + f.tmpl;
+                if (!p->templates_.count(key)) {
+                    p->templates_[key].reset(new Template(f.text, key));
+                }
+                std::string nameKey = "name:" + f.name;
+                if (!p->templates_.count(nameKey)) {
+                    p->templates_[nameKey].reset(new Template(f.name, v.id + ": file name '" + f.name + "'"));
+                }
+            }
+        };
+        compile(v.files);
+        for (const auto& m : v.models) {
+            if (m.second.hasFiles) {
+                compile(m.second.files);
+            }
+        }
+    }
+    return (p);
+}
+
+const std::vector<EncodedOption>& Provisioning::options(int vendor, const std::string& model) const {
+    const VendorPlan& plan = plans_[vendor];
+    if (!model.empty() && !plan.modelOptions.empty()) {
+        auto it = plan.modelOptions.find(model);
+        if (it != plan.modelOptions.end()) {
+            return (it->second);
+        }
+    }
+    return (plan.options);
+}
+
+const std::vector<FileSpec>& Provisioning::filesFor(int vendor, const std::string& model) const {
+    const VendorProfile& v = catalogue_->vendors()[vendor];
+    auto it = v.models.find(model);
+    if (it != v.models.end() && it->second.hasFiles) {
+        return (it->second.files);
+    }
+    return (v.files);
+}
+
+const Template& Provisioning::templateFor(const VendorProfile& v, const FileSpec& f) const {
+    return (*templates_.at(v.folder + "/" + f.tmpl));
+}
+
+nlohmann::json Provisioning::variables(int vendor, const std::string& model, const Mac& mac,
+                                       const std::string& ip, const nlohmann::json* device,
+                                       bool forCommon) const {
+    const VendorProfile& v = catalogue_->vendors()[vendor];
+    const VendorPlan& plan = plans_[vendor];
+    nlohmann::json vars = config_.defaults;
+    if (!vars.is_object()) {
+        vars = nlohmann::json::object();
+    }
+    mergeInto(vars, plan.variables);
+    auto mv = plan.modelVariables.find(model);
+    if (mv != plan.modelVariables.end()) {
+        mergeInto(vars, mv->second);
+    }
+    if (device && device->is_object()) {
+        for (auto it = device->begin(); it != device->end(); ++it) {
+            if (!controlKey(it.key())) {
+                vars[it.key()] = it.value();
+            }
+        }
+    }
+    // Derived values, from the merged variables.
+    for (const auto& vm : v.valueMaps) {
+        std::string from = vars.contains(vm.second.from) ? asText(vars[vm.second.from]) : "";
+        auto hit = vm.second.map.find(from);
+        vars[vm.first] = hit != vm.second.map.end() ? hit->second : vm.second.fallback;
+    }
+    if (forCommon) {
+        for (auto it = vars.begin(); it != vars.end();) {
+            if (secretKey(it.key())) {
+                it = vars.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    // Scalars as text, so that templates see one type.
+    for (auto it = vars.begin(); it != vars.end(); ++it) {
+        if (it.value().is_number()) {
+            it.value() = it.value().dump();
+        }
+    }
+    normaliseAccounts(vars);
+    // Built-ins last: nothing overrides them.
+    vars["mac"] = mac.lower();
+    vars["MAC"] = mac.upper();
+    vars["mac-colon"] = mac.colon();
+    vars["vendor"] = v.id;
+    vars["model"] = model;
+    vars["ip"] = ip;
+    vars["base-url"] = config_.baseUrl;
+    vars["vendor-url"] = plan.vendorUrl;
+    vars["tftp-server"] = config_.tftpServer;
+    return (vars);
+}
+
+std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::string& model,
+                                                    const Mac& mac, const std::string& ip,
+                                                    const nlohmann::json* device,
+                                                    std::vector<std::string>& errors,
+                                                    int& skipped) const {
+    std::vector<RenderedFile> out;
+    const VendorProfile& v = catalogue_->vendors()[vendor];
+    bool known = device != nullptr;
+    bool refused = false;
+    if (known) {
+        std::string bad = checkDeviceData(*device);
+        if (!bad.empty()) {
+            errors.push_back(v.id + " " + mac.lower() + ": reservation data refused: " + bad);
+            known = false;
+            refused = true;
+            device = nullptr;
+            // Per-device files stay as they are; common files are still rendered.
+            for (const FileSpec& f : filesFor(vendor, model)) {
+                skipped += f.perDevice ? 1 : 0;
+            }
+        }
+    }
+    nlohmann::json deviceVars;
+    nlohmann::json commonVars = variables(vendor, model, mac, ip, nullptr, true);
+    bool deviceOk = known || config_.provisionUnknown;
+    if (deviceOk) {
+        deviceVars = variables(vendor, model, mac, ip, device, false);
+    }
+    Escaping escaping = escapingFor(v.format);
+    for (const FileSpec& f : filesFor(vendor, model)) {
+        if (f.perDevice && !deviceOk) {
+            skipped += refused ? 0 : 1;
+            continue;
+        }
+        const nlohmann::json& vars = f.perDevice ? deviceVars : commonVars;
+        if (!f.requires.empty()) {
+            auto it = vars.find(f.requires);
+            if (it == vars.end() || (it->is_string() && it->get<std::string>().empty())) {
+                continue;
+            }
+        }
+        RenderResult name = templates_.at("name:" + f.name)->render(vars, Escaping::FileName);
+        if (!name.ok || !safeFileName(name.text)) {
+            errors.push_back(v.id + " " + mac.lower() + ": file name '" + f.name +
+                             "' did not give a safe name");
+            continue;
+        }
+        RenderResult body = templateFor(v, f).render(vars, escaping);
+        if (!body.ok) {
+            errors.push_back(v.id + " " + mac.lower() + ": " + name.text + " not rendered: " +
+                             body.error);
+            continue;
+        }
+        out.push_back(RenderedFile{v.dir, name.text, std::move(body.text), f.perDevice});
+    }
+    return (out);
+}
+
+RenderOutcome Provisioning::render(const OutputDir& out, int vendor, const std::string& model,
+                                   const Mac& mac, const std::string& ip,
+                                   const nlohmann::json* device) const {
+    RenderOutcome r;
+    std::vector<RenderedFile> files = renderFiles(vendor, model, mac, ip, device, r.errors,
+                                                  r.skipped);
+    r.failed = static_cast<int>(r.errors.size());
+    for (const RenderedFile& f : files) {
+        WriteResult w = out.write(f.dir, f.name, f.content);
+        std::string path = f.dir.empty() ? f.name : f.dir + "/" + f.name;
+        switch (w.status) {
+        case WriteStatus::Written:
+            ++r.written;
+            r.files.push_back(path);
+            break;
+        case WriteStatus::Unchanged:
+            ++r.unchanged;
+            r.files.push_back(path);
+            break;
+        case WriteStatus::Failed:
+            ++r.failed;
+            r.errors.push_back(path + ": " + w.error);
+            break;
+        }
+    }
+    return (r);
+}
+
+std::vector<std::string> Provisioning::deviceFiles(int vendor, const std::string& model,
+                                                   const Mac& mac) const {
+    std::vector<std::string> out;
+    const VendorProfile& v = catalogue_->vendors()[vendor];
+    nlohmann::json vars = variables(vendor, model, mac, "", nullptr, true);
+    for (const FileSpec& f : filesFor(vendor, model)) {
+        if (!f.perDevice) {
+            continue;
+        }
+        RenderResult name = templates_.at("name:" + f.name)->render(vars, Escaping::FileName);
+        if (name.ok && safeFileName(name.text)) {
+            out.push_back(v.dir.empty() ? name.text : v.dir + "/" + name.text);
+        }
+    }
+    return (out);
+}
+
+}  // namespace phoneprov

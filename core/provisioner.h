@@ -1,0 +1,116 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#ifndef PHONEPROV_PROVISIONER_H
+#define PHONEPROV_PROVISIONER_H
+
+#include "catalogue.h"
+#include "config.h"
+#include "mac.h"
+#include "options.h"
+#include "render.h"
+#include "safe_write.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace phoneprov {
+
+/// @brief What one render of one phone did.
+struct RenderOutcome {
+    int written = 0;
+    int unchanged = 0;
+    int failed = 0;
+    int skipped = 0;   ///< per-device files not rendered: no reservation data
+    std::vector<std::string> files;   ///< paths relative to output-dir, rendered or unchanged
+    std::vector<std::string> errors;  ///< never holds a value from the data
+    bool ok() const { return (failed == 0); }
+};
+
+/// @brief A rendered file, before it is written.
+struct RenderedFile {
+    std::string dir;
+    std::string name;
+    std::string content;
+    bool perDevice = false;
+};
+
+/// @brief Everything needed to provision phones, built once at load from the
+/// catalogue and the hook parameters: option bytes per vendor and model,
+/// compiled templates, merged variables. Immutable and thread-safe.
+class Provisioning {
+public:
+    /// @brief Builds the plan. Options whose variables are unset (a vendor that needs
+    /// `tftp-server` when none is given) are left out with a warning.
+    /// @throw ConfigError naming the key (unknown vendor, bad template...).
+    static std::shared_ptr<const Provisioning> build(CataloguePtr catalogue, const Config& config,
+                                                     std::vector<std::string>& warnings);
+
+    const Catalogue& catalogue() const { return (*catalogue_); }
+    const CataloguePtr& cataloguePtr() const { return (catalogue_); }
+    const Config& config() const { return (config_); }
+
+    /// @brief The options for a vendor and model (the model's own when it has them).
+    const std::vector<EncodedOption>& options(int vendor, const std::string& model) const;
+    /// @brief Whether the vendor's options replace ones already in a response.
+    bool overrideSubnet(int vendor) const { return (plans_[vendor].overrideSubnet); }
+    /// @brief Whether the admin left this vendor enabled.
+    bool enabled(int vendor) const { return (plans_[vendor].enabled); }
+    /// @brief The URL this vendor's phones are given: base-url/dir/.
+    const std::string& vendorUrl(int vendor) const { return (plans_[vendor].vendorUrl); }
+
+    /// @brief The template variables for a phone, merged by precedence.
+    /// @param device the reservation's `user-context.phoneprov` (nullptr: none).
+    /// @param forCommon strip secrets (accounts, passwords) for a common file.
+    nlohmann::json variables(int vendor, const std::string& model, const Mac& mac,
+                             const std::string& ip, const nlohmann::json* device,
+                             bool forCommon) const;
+
+    /// @brief Renders a phone's files in memory (no I/O).
+    /// @param errors receives one line per failed file.
+    std::vector<RenderedFile> renderFiles(int vendor, const std::string& model, const Mac& mac,
+                                          const std::string& ip, const nlohmann::json* device,
+                                          std::vector<std::string>& errors, int& skipped) const;
+
+    /// @brief Renders and writes a phone's files beneath `out`.
+    RenderOutcome render(const OutputDir& out, int vendor, const std::string& model,
+                         const Mac& mac, const std::string& ip,
+                         const nlohmann::json* device) const;
+
+    /// @brief The per-device file names (relative to output-dir) of a phone.
+    std::vector<std::string> deviceFiles(int vendor, const std::string& model,
+                                         const Mac& mac) const;
+
+private:
+    struct VendorPlan {
+        bool enabled = true;
+        bool overrideSubnet = true;
+        std::string vendorUrl;
+        std::vector<EncodedOption> options;
+        std::unordered_map<std::string, std::vector<EncodedOption>> modelOptions;
+        nlohmann::json variables;  ///< profile variables then hook vendor variables
+        std::map<std::string, nlohmann::json> modelVariables;
+    };
+    const std::vector<FileSpec>& filesFor(int vendor, const std::string& model) const;
+    const Template& templateFor(const VendorProfile& v, const FileSpec& f) const;
+
+    CataloguePtr catalogue_;
+    Config config_;
+    std::vector<VendorPlan> plans_;
+    std::map<std::string, std::unique_ptr<Template>> templates_;  ///< by folder/template path
+};
+
+using ProvisioningPtr = std::shared_ptr<const Provisioning>;
+
+/// @brief Checks reservation data (`user-context.phoneprov`).
+/// @return "" when usable, else what is wrong (names the key, never a value).
+std::string checkDeviceData(const nlohmann::json& device);
+
+}  // namespace phoneprov
+
+#endif  // PHONEPROV_PROVISIONER_H

@@ -1,0 +1,216 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#include "render.h"
+
+#include "catalogue.h"
+
+#include <kainjow/mustache.hpp>
+
+namespace phoneprov {
+
+namespace mstch = kainjow::mustache;
+
+struct Template::Impl {
+    explicit Impl(const std::string& text) : tmpl(text) {}
+    mutable std::mutex mutex;
+    mutable mstch::mustache tmpl;
+};
+
+Escaping escapingFor(const std::string& format) {
+    return (format == "xml" ? Escaping::Xml : Escaping::Line);
+}
+
+namespace {
+
+/// @brief Length of the UTF-8 sequence at s[i], or 0 when invalid.
+size_t utf8Length(const std::string& s, size_t i, uint32_t& cp) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n;
+    if (c < 0x80) {
+        cp = c;
+        return (1);
+    } else if ((c & 0xe0) == 0xc0) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return (0);
+    }
+    if (i + n > s.size()) {
+        return (0);
+    }
+    for (size_t k = 1; k < n; ++k) {
+        unsigned char d = static_cast<unsigned char>(s[i + k]);
+        if ((d & 0xc0) != 0x80) {
+            return (0);
+        }
+        cp = (cp << 6) | (d & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return (0);
+    }
+    return (n);
+}
+
+bool forbiddenCodePoint(uint32_t cp, bool allowTab) {
+    if (cp == '\t') {
+        return (!allowTab);
+    }
+    return (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 ||
+            cp == 0x2029 || cp == 0xfeff);
+}
+
+bool checkText(const std::string& v, bool allowTab) {
+    for (size_t i = 0; i < v.size();) {
+        uint32_t cp = 0;
+        size_t n = utf8Length(v, i, cp);
+        if (n == 0 || forbiddenCodePoint(cp, allowTab)) {
+            return (false);
+        }
+        i += n;
+    }
+    return (true);
+}
+
+mstch::data toData(const nlohmann::json& j) {
+    switch (j.type()) {
+    case nlohmann::json::value_t::object: {
+        mstch::data d{mstch::data::type::object};
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            if (!it.value().is_null()) {
+                d.set(it.key(), toData(it.value()));
+            }
+        }
+        return (d);
+    }
+    case nlohmann::json::value_t::array: {
+        mstch::data d{mstch::data::type::list};
+        for (const auto& e : j) {
+            d.push_back(toData(e));
+        }
+        return (d);
+    }
+    case nlohmann::json::value_t::string:
+        return (mstch::data(j.get<std::string>()));
+    case nlohmann::json::value_t::boolean:
+        return (mstch::data(j.get<bool>()));
+    case nlohmann::json::value_t::null:
+        return (mstch::data(false));
+    default:
+        return (mstch::data(j.dump()));
+    }
+}
+
+}  // namespace
+
+bool safeLineValue(const std::string& v) {
+    return (checkText(v, false));
+}
+
+bool xmlEscape(const std::string& v, std::string& out) {
+    if (!checkText(v, true)) {
+        return (false);
+    }
+    out.clear();
+    out.reserve(v.size());
+    for (char c : v) {
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&apos;";
+            break;
+        default:
+            out.push_back(c);
+        }
+    }
+    return (true);
+}
+
+Template::Template(const std::string& text, const std::string& where) {
+    for (const char* bad : {"{{{", "{{&", "{{="}) {
+        if (text.find(bad) != std::string::npos) {
+            throw ConfigError(where + ": '" + bad +
+                              "' is not allowed: every value must be escaped");
+        }
+    }
+    impl_.reset(new Impl(text));
+    if (!impl_->tmpl.is_valid()) {
+        throw ConfigError(where + ": " + impl_->tmpl.error_message());
+    }
+}
+
+Template::~Template() = default;
+
+RenderResult Template::render(const nlohmann::json& vars, Escaping escaping) const {
+    RenderResult r;
+    std::string refused;
+    auto escape = [&refused, escaping](const std::string& v) -> std::string {
+        if (!refused.empty()) {
+            return ("");
+        }
+        switch (escaping) {
+        case Escaping::Xml: {
+            std::string out;
+            if (!xmlEscape(v, out)) {
+                refused = "a value holds a character that XML cannot carry";
+                return ("");
+            }
+            return (out);
+        }
+        case Escaping::Line:
+            if (!safeLineValue(v)) {
+                refused = "a value holds a line break or control character";
+                return ("");
+            }
+            return (v);
+        case Escaping::FileName:
+            for (char c : v) {
+                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                if (!ok) {
+                    refused = "a file name value holds a character outside [A-Za-z0-9._-]";
+                    return ("");
+                }
+            }
+            return (v);
+        }
+        return ("");
+    };
+    mstch::data data = toData(vars);
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        impl_->tmpl.set_custom_escape(escape);
+        r.text = impl_->tmpl.render(data);
+        impl_->tmpl.set_custom_escape(nullptr);
+        if (!impl_->tmpl.is_valid()) {
+            r.error = impl_->tmpl.error_message();
+            return (r);
+        }
+    }
+    if (!refused.empty()) {
+        r.text.clear();
+        r.error = refused;
+        return (r);
+    }
+    r.ok = true;
+    return (r);
+}
+
+}  // namespace phoneprov

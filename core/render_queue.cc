@@ -1,0 +1,136 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#include "render_queue.h"
+
+#include <chrono>
+
+namespace phoneprov {
+
+RenderQueue::RenderQueue(int threads, size_t capacity, Worker worker, Done done)
+    : worker_(std::move(worker)), done_(std::move(done)), capacity_(capacity) {
+    for (int i = 0; i < threads; ++i) {
+        threads_.emplace_back([this] { run(); });
+    }
+}
+
+RenderQueue::~RenderQueue() {
+    stop();
+}
+
+RenderQueue::Push RenderQueue::push(const RenderJob& job) {
+    uint64_t key = job.mac.value();
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) {
+        return (Push::Stopped);
+    }
+    auto it = jobs_.find(key);
+    if (it != jobs_.end()) {
+        it->second = job;  // the newest facts (address, model) win
+        return (Push::Merged);
+    }
+    if (jobs_.size() >= capacity_) {
+        return (Push::Full);
+    }
+    jobs_.emplace(key, job);
+    order_.push_back(key);
+    cv_.notify_one();
+    return (Push::Queued);
+}
+
+bool RenderQueue::pending(const Mac& mac) const {
+    uint64_t key = mac.value();
+    std::lock_guard<std::mutex> lock(mutex_);
+    return (jobs_.count(key) != 0 || running_.count(key) != 0);
+}
+
+size_t RenderQueue::depth() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return (jobs_.size());
+}
+
+size_t RenderQueue::inFlight() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return (jobs_.size() + runningTotal_);
+}
+
+bool RenderQueue::waitIdle(int timeoutMs) const {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return (idle_.wait_for(lock, std::chrono::milliseconds(timeoutMs),
+                           [this] { return (jobs_.empty() && runningTotal_ == 0); }));
+}
+
+void RenderQueue::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_ && threads_.empty()) {
+            return;
+        }
+        stopping_ = true;
+        jobs_.clear();
+        order_.clear();
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) {
+        if (t.joinable()) {
+            t.join();
+        }
+    }
+    threads_.clear();
+    idle_.notify_all();
+}
+
+void RenderQueue::run() {
+    for (;;) {
+        RenderJob job;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            cv_.wait(lock, [this] { return (stopping_ || !order_.empty()); });
+            if (stopping_) {
+                return;
+            }
+            uint64_t key = order_.front();
+            order_.pop_front();
+            auto it = jobs_.find(key);
+            if (it == jobs_.end()) {
+                continue;
+            }
+            // A MAC already being rendered by another worker waits for its turn:
+            // put it back, so that one MAC never renders twice at once.
+            if (running_.count(key)) {
+                order_.push_back(key);
+                lock.unlock();
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                continue;
+            }
+            job = std::move(it->second);
+            jobs_.erase(it);
+            ++running_[key];
+            ++runningTotal_;
+        }
+        try {
+            worker_(job);
+        } catch (...) {
+            // The worker reports its own failures; nothing may escape a thread.
+        }
+        uint64_t key = job.mac.value();
+        bool last = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (--running_[key] == 0) {
+                running_.erase(key);
+            }
+            --runningTotal_;
+            last = jobs_.count(key) == 0 && running_.count(key) == 0;
+            if (jobs_.empty() && runningTotal_ == 0) {
+                idle_.notify_all();
+            }
+        }
+        if (last && done_) {
+            try {
+                done_(job.mac);
+            } catch (...) {
+            }
+        }
+    }
+}
+
+}  // namespace phoneprov

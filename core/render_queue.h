@@ -1,0 +1,84 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#ifndef PHONEPROV_RENDER_QUEUE_H
+#define PHONEPROV_RENDER_QUEUE_H
+
+#include "mac.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace phoneprov {
+
+/// @brief One render request: a phone, identified, with what its files need.
+struct RenderJob {
+    Mac mac;
+    int vendor = -1;
+    std::string model;
+    std::string ip;
+    uint64_t generation = 0;
+};
+
+/// @brief A bounded queue of render jobs, de-duplicated per MAC, served by
+/// worker threads. The DHCP path only calls push() (a short critical section).
+class RenderQueue {
+public:
+    /// @brief What push() did.
+    enum class Push { Queued, Merged, Full, Stopped };
+
+    using Worker = std::function<void(const RenderJob&)>;
+    using Done = std::function<void(const Mac&)>;
+
+    /// @param threads worker count; @param capacity most jobs waiting.
+    /// @param worker renders one job (must not throw; exceptions are swallowed).
+    /// @param done called after a job for a MAC finished and no newer job for it waits.
+    RenderQueue(int threads, size_t capacity, Worker worker, Done done = nullptr);
+    ~RenderQueue();
+
+    RenderQueue(const RenderQueue&) = delete;
+    RenderQueue& operator=(const RenderQueue&) = delete;
+
+    /// @brief Queues a job; a job for a MAC already waiting is merged into it.
+    Push push(const RenderJob& job);
+
+    /// @brief True while a job for this MAC waits or runs.
+    bool pending(const Mac& mac) const;
+
+    /// @brief Jobs waiting (not running).
+    size_t depth() const;
+    /// @brief Jobs waiting or running.
+    size_t inFlight() const;
+
+    /// @brief Blocks until no job waits or runs, or the timeout (ms) passes.
+    bool waitIdle(int timeoutMs) const;
+
+    /// @brief Stops the workers. Waiting jobs are dropped (Kea's unload semantics);
+    /// running ones finish.
+    void stop();
+
+private:
+    void run();
+
+    Worker worker_;
+    Done done_;
+    size_t capacity_;
+    mutable std::mutex mutex_;
+    std::condition_variable cv_;
+    mutable std::condition_variable idle_;
+    std::deque<uint64_t> order_;                   ///< MACs in arrival order
+    std::unordered_map<uint64_t, RenderJob> jobs_; ///< waiting job per MAC
+    std::unordered_map<uint64_t, int> running_;    ///< running count per MAC
+    size_t runningTotal_ = 0;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace phoneprov
+
+#endif  // PHONEPROV_RENDER_QUEUE_H
