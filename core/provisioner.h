@@ -3,7 +3,7 @@
 #define PHONEPROV_PROVISIONER_H
 
 #include "catalogue.h"
-#include "config.h"
+#include "params.h"
 #include "mac.h"
 #include "options.h"
 #include "render.h"

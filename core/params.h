@@ -1,6 +1,6 @@
 // Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
-#ifndef PHONEPROV_CONFIG_H
-#define PHONEPROV_CONFIG_H
+#ifndef PHONEPROV_PARAMS_H
+#define PHONEPROV_PARAMS_H
 
 #include "catalogue.h"
 
@@ -63,4 +63,4 @@ std::vector<std::string> configKeywords();
 
 }  // namespace phoneprov
 
-#endif  // PHONEPROV_CONFIG_H
+#endif  // PHONEPROV_PARAMS_H

@@ -1,5 +1,5 @@
 // Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
-#include "config.h"
+#include "params.h"
 
 #include "json_check.h"
 #include "prefix.h"

@@ -1,0 +1,436 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#include <config.h>
+
+#include "phoneprov.h"
+
+#include "kea_compat.h"
+#include "phoneprov_log.h"
+
+#include <dhcp/dhcp4.h>
+#include <dhcp/iface_mgr.h>
+#include <hooks/parking_lots.h>
+
+#include <fcntl.h>
+#include <grp.h>
+#include <unistd.h>
+
+using namespace isc::data;
+using namespace isc::dhcp;
+using namespace isc::hooks;
+namespace core = ::phoneprov;
+
+namespace isc {
+namespace phoneprov {
+
+namespace {
+
+const char* const kContext = "phoneprov";
+
+gid_t lookupGroup(const std::string& name) {
+    if (name.empty()) {
+        return (static_cast<gid_t>(-1));
+    }
+    struct group grp;
+    struct group* result = nullptr;
+    std::vector<char> buf(16384);
+    if (getgrnam_r(name.c_str(), &grp, buf.data(), buf.size(), &result) != 0 || !result) {
+        throw core::ConfigError("phoneprov: 'file-group' '" + name + "' is not a group");
+    }
+    return (result->gr_gid);
+}
+
+std::string ipText(uint32_t ip) {
+    return (std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 0xff) + "." +
+            std::to_string((ip >> 8) & 0xff) + "." + std::to_string(ip & 0xff));
+}
+
+}  // namespace
+
+PhoneProv::PhoneProv(const ConstElementPtr& params) {
+    if (!params || params->getType() != Element::map) {
+        throw core::ConfigError("phoneprov: the parameters must be a map with 'output-dir' and "
+                                "'base-url'");
+    }
+    config_ = core::parseConfig(toJson(params));
+    gid_t gid = lookupGroup(config_.fileGroup);
+    core::CataloguePtr catalogue = core::Catalogue::load(config_.profilesDir);
+    std::vector<std::pair<core::Prefix, int>> admin;
+    for (const auto& p : config_.ouiPrefixes) {
+        int vendor = catalogue->find(p.second);
+        if (vendor < 0) {
+            throw core::ConfigError("phoneprov.oui-prefixes: '" + p.first +
+                                    "' names unknown vendor '" + p.second + "'");
+        }
+        admin.emplace_back(*core::parsePrefix(p.first), vendor);
+    }
+    core::OuiRegistryPtr registry = core::OuiRegistry::build(config_.registryDir, *catalogue, admin);
+    for (const std::string& missing : registry->stats().missingFiles) {
+        LOG_WARN(phoneprov_logger, PHONEPROV_REGISTRY_MISSING).arg(missing);
+    }
+    identifier_.reset(new core::Identifier(catalogue, registry));
+    provisioning_ = core::Provisioning::build(catalogue, config_, warnings_);
+    output_.reset(new core::OutputDir(config_.outputDir, 0640, gid));
+    std::string problem = output_->check();
+    if (!problem.empty()) {
+        throw core::ConfigError("phoneprov: 'output-dir': " + problem);
+    }
+    // Kea options built once; responses share them (packing only reads them).
+    const auto& vendors = catalogue->vendors();
+    auto prepare = [this](const std::vector<core::EncodedOption>& list) {
+        std::vector<OptionPtr> out;
+        for (const auto& e : list) {
+            out.push_back(OptionPtr(new Option(Option::V4, e.code,
+                                               OptionBuffer(e.data.begin(), e.data.end()))));
+        }
+        kea_options_[&list] = std::move(out);
+    };
+    for (size_t v = 0; v < vendors.size(); ++v) {
+        prepare(provisioning_->options(static_cast<int>(v), ""));
+        for (const auto& m : vendors[v].models) {
+            prepare(provisioning_->options(static_cast<int>(v), m.first));
+        }
+        for (const auto& o : config_.vendors) {
+            if (o.first == vendors[v].id) {
+                for (const auto& m : o.second.models) {
+                    prepare(provisioning_->options(static_cast<int>(v), m.first));
+                }
+            }
+        }
+    }
+    hosts_ = std::make_shared<HostIndex>();
+}
+
+PhoneProv::~PhoneProv() {
+    stop();
+}
+
+size_t PhoneProv::registryRows() const {
+    return (identifier_->registry().stats().ieeeRows);
+}
+
+size_t PhoneProv::vendorPrefixes() const {
+    return (identifier_->registry().stats().vendorPrefixes);
+}
+
+void PhoneProv::start() {
+    size_t removed = output_->cleanStaleTemps();
+    if (removed) {
+        LOG_INFO(phoneprov_logger, PHONEPROV_STALE_TEMPS).arg(removed).arg(config_.outputDir);
+    }
+    if (!config_.render) {
+        return;
+    }
+    queue_.reset(new core::RenderQueue(
+        config_.renderThreads, static_cast<size_t>(config_.queueSize),
+        [this](const core::RenderJob& job) { renderJob(job); },
+        [this](const core::Mac& mac) { renderDone(mac); }));
+    if (!parkingEnabled()) {
+        return;
+    }
+    if (pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
+        throw core::ConfigError("phoneprov: cannot create the wake-up pipe");
+    }
+    IfaceMgr::instance().addExternalSocket(wake_pipe_[0], [this](int) { onWake(); });
+    timer_ = std::thread([this] { timerLoop(); });
+}
+
+void PhoneProv::stop() {
+    if (queue_) {
+        queue_->stop();
+    }
+    {
+        std::lock_guard<std::mutex> lock(park_mutex_);
+        stopping_ = true;
+        // Kea empties its parking lots on unload and reconfigure: forget ours.
+        parked_.clear();
+    }
+    park_cv_.notify_all();
+    if (timer_.joinable()) {
+        timer_.join();
+    }
+    if (wake_pipe_[0] >= 0) {
+        IfaceMgr::instance().deleteExternalSocket(wake_pipe_[0]);
+        ::close(wake_pipe_[0]);
+        ::close(wake_pipe_[1]);
+        wake_pipe_[0] = wake_pipe_[1] = -1;
+    }
+}
+
+void PhoneProv::configured(const ConstElementPtr& config) {
+    std::vector<std::string> problems;
+    HostIndexPtr index = HostIndex::build(config, problems);
+    for (const std::string& p : problems) {
+        LOG_WARN(phoneprov_logger, PHONEPROV_HOST_DATA_BAD).arg(p.substr(0, 17)).arg(p.substr(19));
+    }
+    std::lock_guard<std::mutex> lock(hosts_mutex_);
+    hosts_ = index;
+}
+
+HostIndexPtr PhoneProv::hosts() const {
+    std::lock_guard<std::mutex> lock(hosts_mutex_);
+    return (hosts_);
+}
+
+void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
+    HWAddrPtr hw = query.getHWAddr();
+    const uint8_t* hwData = hw && !hw->hwaddr_.empty() ? hw->hwaddr_.data() : nullptr;
+    size_t hwLen = hw ? hw->hwaddr_.size() : 0;
+    uint8_t htype = hw ? static_cast<uint8_t>(hw->htype_) : 0;
+    core::Verdict v = identifier_->identify(htype, hwData, hwLen, vendorClassBytes(query));
+    if (v.macProblem == core::MacProblem::None) {
+        HostIndexPtr index = hosts();
+        const HostEntry* host = index->find(v.mac);
+        if (host && !host->pinVendor.empty() &&
+            !identifier_->pin(v, host->pinVendor, host->pinModel)) {
+            LOG_WARN(phoneprov_logger, PHONEPROV_PIN_UNKNOWN_VENDOR)
+                .arg(v.mac.colon())
+                .arg(host->pinVendor);
+        }
+    }
+    if (!v.phone || !provisioning_->enabled(v.vendor)) {
+        LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_DETAIL, PHONEPROV_NOT_A_PHONE)
+            .arg(query.getLabel())
+            .arg(v.phone ? "vendor disabled" : v.reason);
+        return;
+    }
+    const core::VendorProfile& vendor = identifier_->catalogue().vendors()[v.vendor];
+    query.addClass("PHONEPROV");
+    query.addClass(vendor.className);
+    LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_IDENTIFY, PHONEPROV_PHONE_IDENTIFIED)
+        .arg(query.getLabel())
+        .arg(vendor.id)
+        .arg(v.model)
+        .arg(core::confidenceText(v.confidence));
+    PacketVerdict pv;
+    pv.phone = true;
+    pv.vendor = v.vendor;
+    pv.model = std::move(v.model);
+    pv.mac = v.mac;
+    handle.setContext(kContext, pv);
+}
+
+void PhoneProv::send(CalloutHandle& handle, Pkt4& query, Pkt4& response) {
+    uint8_t type = response.getType();
+    if (type != DHCPOFFER && type != DHCPACK) {
+        return;
+    }
+    PacketVerdict v;
+    try {
+        handle.getContext(kContext, v);
+    } catch (const NoSuchCalloutContext&) {
+        return;  // not a phone
+    }
+    if (!v.phone) {
+        return;
+    }
+    HostIndexPtr index = hosts();
+    const HostEntry* host = index->find(v.mac);
+    const auto& list = provisioning_->options(v.vendor, v.model);
+    auto prepared = kea_options_.find(&list);
+    if (prepared != kea_options_.end()) {
+        bool override = provisioning_->overrideSubnet(v.vendor);
+        for (const OptionPtr& opt : prepared->second) {
+            uint16_t code = opt->getType();
+            if (host && std::find(host->optionCodes.begin(), host->optionCodes.end(), code) !=
+                            host->optionCodes.end()) {
+                LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_OPTIONS, PHONEPROV_OPTION_KEPT)
+                    .arg(query.getLabel())
+                    .arg(code);
+                continue;
+            }
+            if (response.getOption(code)) {
+                if (!override) {
+                    continue;
+                }
+                while (response.delOption(code)) {
+                }
+            }
+            response.addOption(opt);
+        }
+        LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_OPTIONS, PHONEPROV_OPTIONS_INJECTED)
+            .arg(query.getLabel())
+            .arg(prepared->second.size())
+            .arg(identifier_->catalogue().vendors()[v.vendor].id);
+    }
+    maybeQueue(v, query.getLabel(), response.getYiaddr().toUint32());
+}
+
+void PhoneProv::maybeQueue(const PacketVerdict& v, const std::string& label, uint32_t ip) {
+    if (!queue_) {
+        return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard<std::mutex> lock(recent_mutex_);
+        auto it = recent_.find(v.mac.value());
+        if (it != recent_.end() && it->second.ip == ip &&
+            now - it->second.when < std::chrono::seconds(config_.renderInterval)) {
+            return;
+        }
+        recent_[v.mac.value()] = Recent{now, ip};
+    }
+    core::RenderJob job;
+    job.mac = v.mac;
+    job.vendor = v.vendor;
+    job.model = v.model;
+    job.ip = ipText(ip);
+    core::RenderQueue::Push r = queue_->push(job);
+    if (r == core::RenderQueue::Push::Full) {
+        std::lock_guard<std::mutex> lock(recent_mutex_);
+        recent_.erase(v.mac.value());
+        LOG_WARN(phoneprov_logger, PHONEPROV_RENDER_QUEUE_FULL)
+            .arg(label)
+            .arg(config_.queueSize)
+            .arg(v.mac.colon());
+        return;
+    }
+    LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_DETAIL, PHONEPROV_RENDER_QUEUED)
+        .arg(label)
+        .arg(v.mac.colon());
+}
+
+void PhoneProv::renderJob(const core::RenderJob& job) {
+    core::RenderOutcome r = renderNow(job.mac, job.vendor, job.model, job.ip);
+    (void)r;
+}
+
+core::RenderOutcome PhoneProv::renderNow(const core::Mac& mac, int vendor, const std::string& model,
+                                         const std::string& ip) {
+    HostIndexPtr index = hosts();
+    const HostEntry* host = index->find(mac);
+    const nlohmann::json* data = host && host->hasData ? &host->data : nullptr;
+    core::RenderOutcome r = provisioning_->render(*output_, vendor, model, mac, ip, data);
+    for (const std::string& e : r.errors) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_RENDER_FAILED).arg(mac.colon()).arg(e);
+    }
+    if (r.skipped) {
+        LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_IDENTIFY, PHONEPROV_RENDER_SKIPPED)
+            .arg(mac.colon());
+    }
+    LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_IDENTIFY, PHONEPROV_RENDER_DONE)
+        .arg(identifier_->catalogue().vendors()[vendor].id)
+        .arg(mac.colon())
+        .arg(r.written)
+        .arg(r.unchanged);
+    return (r);
+}
+
+bool PhoneProv::waitIdle(int timeoutMs) const {
+    return (!queue_ || queue_->waitIdle(timeoutMs));
+}
+
+void PhoneProv::committed(CalloutHandle& handle, const Pkt4Ptr& query) {
+    if (!queue_ || !parkingEnabled() || query->getType() != DHCPREQUEST) {
+        return;
+    }
+    PacketVerdict v;
+    try {
+        handle.getContext(kContext, v);
+    } catch (const NoSuchCalloutContext&) {
+        return;
+    }
+    if (!v.phone || !queue_->pending(v.mac)) {
+        return;
+    }
+    ParkingLotHandlePtr lot = handle.getParkingLotHandlePtr();
+    lot->reference(query);
+    {
+        std::lock_guard<std::mutex> lock(park_mutex_);
+        if (stopping_) {
+            lot->dereference(query);
+            return;
+        }
+        parked_.emplace(v.mac.value(),
+                        Parked{query, lot,
+                               std::chrono::steady_clock::now() +
+                                   std::chrono::milliseconds(config_.renderWaitMs)});
+    }
+    park_cv_.notify_all();
+    handle.setStatus(CalloutHandle::NEXT_STEP_PARK);
+    LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)
+        .arg(query->getLabel())
+        .arg(v.mac.colon());
+    // The render may have finished between the check and the parking.
+    if (!queue_->pending(v.mac)) {
+        renderDone(v.mac);
+    }
+}
+
+void PhoneProv::renderDone(const core::Mac& mac) {
+    if (wake_pipe_[1] < 0) {
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(park_mutex_);
+        if (!parked_.count(mac.value())) {
+            return;
+        }
+        ready_.push_back(mac.value());
+    }
+    char c = 1;
+    (void)::write(wake_pipe_[1], &c, 1);
+}
+
+void PhoneProv::timerLoop() {
+    std::unique_lock<std::mutex> lock(park_mutex_);
+    while (!stopping_) {
+        auto next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        bool expired = false;
+        auto now = std::chrono::steady_clock::now();
+        for (const auto& p : parked_) {
+            if (p.second.deadline <= now) {
+                timed_out_.push_back(p.first);
+                expired = true;
+            } else if (p.second.deadline < next) {
+                next = p.second.deadline;
+            }
+        }
+        if (expired) {
+            char c = 1;
+            (void)::write(wake_pipe_[1], &c, 1);
+        }
+        park_cv_.wait_until(lock, next);
+    }
+}
+
+void PhoneProv::onWake() {
+    // Runs on Kea's main thread (an external socket of IfaceMgr), where unpark is safe.
+    char buf[256];
+    while (::read(wake_pipe_[0], buf, sizeof(buf)) > 0) {
+    }
+    std::vector<Parked> release;
+    std::vector<std::pair<std::string, bool>> labels;
+    {
+        std::lock_guard<std::mutex> lock(park_mutex_);
+        auto now = std::chrono::steady_clock::now();
+        auto take = [&](const std::vector<uint64_t>& macs, bool timedOut) {
+            for (uint64_t mac : macs) {
+                auto range = parked_.equal_range(mac);
+                for (auto it = range.first; it != range.second;) {
+                    if (timedOut && it->second.deadline > now) {
+                        ++it;
+                        continue;
+                    }
+                    release.push_back(it->second);
+                    labels.emplace_back(it->second.query->getLabel(), timedOut);
+                    it = parked_.erase(it);
+                }
+            }
+        };
+        take(ready_, false);
+        take(timed_out_, true);
+        ready_.clear();
+        timed_out_.clear();
+    }
+    for (size_t i = 0; i < release.size(); ++i) {
+        if (labels[i].second) {
+            LOG_WARN(phoneprov_logger, PHONEPROV_UNPARK_TIMEOUT)
+                .arg(labels[i].first)
+                .arg(config_.renderWaitMs);
+        }
+        release[i].lot->unpark(release[i].query);
+    }
+}
+
+}  // namespace phoneprov
+}  // namespace isc

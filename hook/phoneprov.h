@@ -1,0 +1,131 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#ifndef PHONEPROV_HOOK_H
+#define PHONEPROV_HOOK_H
+
+#include "host_index.h"
+
+#include <identify.h>
+#include <params.h>
+#include <provisioner.h>
+#include <render_queue.h>
+#include <safe_write.h>
+
+#include <cc/data.h>
+#include <dhcp/option.h>
+#include <dhcp/pkt4.h>
+#include <hooks/hooks.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace isc {
+namespace phoneprov {
+
+/// @brief What pkt4_receive learnt about a packet, kept in the callout
+/// context for pkt4_send and leases4_committed.
+struct PacketVerdict {
+    bool phone = false;
+    int vendor = -1;
+    std::string model;
+    ::phoneprov::Mac mac;
+};
+
+/// @brief The hook's implementation: owns the immutable configuration and the
+/// render machinery. The callouts only delegate here.
+class PhoneProv {
+public:
+    /// @brief Builds everything from the hook parameters.
+    /// @throw ::phoneprov::ConfigError naming the key, or std::exception.
+    explicit PhoneProv(const isc::data::ConstElementPtr& params);
+    ~PhoneProv();
+
+    /// @brief Starts the workers and the wake-up socket (call after load succeeded).
+    void start();
+    /// @brief Stops the workers; queued renders are dropped, parked ACKs released.
+    void stop();
+
+    /// @brief dhcp4_srv_configured: reads the reservations from the JSON configuration.
+    void configured(const isc::data::ConstElementPtr& config);
+
+    /// @brief pkt4_receive: identify, classify, remember the verdict.
+    void receive(isc::hooks::CalloutHandle& handle, isc::dhcp::Pkt4& query);
+
+    /// @brief pkt4_send: inject options, queue the render.
+    void send(isc::hooks::CalloutHandle& handle, isc::dhcp::Pkt4& query,
+              isc::dhcp::Pkt4& response);
+
+    /// @brief leases4_committed: park the ACK while its phone's render is pending.
+    void committed(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query);
+
+    /// @brief Renders one MAC now, synchronously (commands, tests).
+    ::phoneprov::RenderOutcome renderNow(const ::phoneprov::Mac& mac, int vendor,
+                                         const std::string& model, const std::string& ip);
+
+    /// @brief Waits until no render is queued or running (tests).
+    bool waitIdle(int timeoutMs) const;
+
+    const ::phoneprov::Config& config() const { return (config_); }
+    const ::phoneprov::Identifier& identifier() const { return (*identifier_); }
+    const ::phoneprov::Provisioning& provisioning() const { return (*provisioning_); }
+    const std::vector<std::string>& warnings() const { return (warnings_); }
+    size_t registryRows() const;
+    size_t vendorPrefixes() const;
+    /// @brief Parking is on (render-wait-ms > 0 and rendering on).
+    bool parkingEnabled() const { return (config_.render && config_.renderWaitMs > 0); }
+
+private:
+    void renderJob(const ::phoneprov::RenderJob& job);
+    void renderDone(const ::phoneprov::Mac& mac);
+    void maybeQueue(const PacketVerdict& v, const std::string& label, uint32_t ip);
+    void onWake();
+    void timerLoop();
+    void releaseParked(uint64_t mac, bool timedOut);
+    HostIndexPtr hosts() const;
+
+    ::phoneprov::Config config_;
+    std::unique_ptr<::phoneprov::Identifier> identifier_;
+    ::phoneprov::ProvisioningPtr provisioning_;
+    std::unique_ptr<::phoneprov::OutputDir> output_;
+    std::vector<std::string> warnings_;
+    /// Options ready to add, per option list of the plan (vendor or model).
+    std::unordered_map<const void*, std::vector<isc::dhcp::OptionPtr>> kea_options_;
+
+    mutable std::mutex hosts_mutex_;
+    HostIndexPtr hosts_;
+
+    std::unique_ptr<::phoneprov::RenderQueue> queue_;
+    std::mutex recent_mutex_;
+    struct Recent {
+        std::chrono::steady_clock::time_point when;
+        uint32_t ip;
+    };
+    std::unordered_map<uint64_t, Recent> recent_;
+
+    // Parking of ACKs until a render is done.
+    std::mutex park_mutex_;
+    std::condition_variable park_cv_;
+    struct Parked {
+        isc::dhcp::Pkt4Ptr query;
+        isc::hooks::ParkingLotHandlePtr lot;
+        std::chrono::steady_clock::time_point deadline;
+    };
+    std::unordered_multimap<uint64_t, Parked> parked_;
+    std::vector<uint64_t> ready_;  ///< MACs whose renders finished (or timed out)
+    std::vector<uint64_t> timed_out_;
+    int wake_pipe_[2] = {-1, -1};
+    bool stopping_ = false;
+    std::thread timer_;
+};
+
+using PhoneProvPtr = std::shared_ptr<PhoneProv>;
+
+}  // namespace phoneprov
+}  // namespace isc
+
+#endif  // PHONEPROV_HOOK_H

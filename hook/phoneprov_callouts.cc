@@ -1,0 +1,160 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+// The extern "C" entry points of libdhcp_phoneprov.so. Each one is thin: guard
+// clauses, then a call into PhoneProv inside try; nothing escapes.
+#include <config.h>
+
+#include "kea_compat.h"
+#include "phoneprov.h"
+#include "phoneprov_log.h"
+
+#include <hooks/hooks.h>
+
+using namespace isc::dhcp;
+using namespace isc::hooks;
+using namespace isc::phoneprov;
+
+namespace isc {
+namespace phoneprov {
+
+/// @brief The implementation, set by load() and reset by unload().
+PhoneProvPtr impl;
+
+}  // namespace phoneprov
+}  // namespace isc
+
+extern "C" {
+
+/// @brief dhcp4_srv_configured: the committed configuration, with its reservations.
+int dhcp4_srv_configured(CalloutHandle& handle) {
+    if (!impl) {
+        return (0);
+    }
+    try {
+        isc::data::ConstElementPtr config;
+        handle.getArgument(configuredArgument(), config);
+        impl->configured(config);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg("configuration").arg(ex.what());
+    }
+    return (0);
+}
+
+/// @brief pkt4_receive: identify the client and put phones into classes.
+int pkt4_receive(CalloutHandle& handle) {
+    CalloutHandle::CalloutNextStep status = handle.getStatus();
+    if (status == CalloutHandle::NEXT_STEP_DROP || status == CalloutHandle::NEXT_STEP_SKIP) {
+        return (0);
+    }
+    PhoneProvPtr p = impl;
+    if (!p) {
+        return (0);
+    }
+    Pkt4Ptr query;
+    handle.getArgument("query4", query);
+    if (!query) {
+        return (0);
+    }
+    try {
+        p->receive(handle, *query);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg(query->getLabel()).arg(ex.what());
+    }
+    return (0);
+}
+
+/// @brief pkt4_send: put the vendor's options into the OFFER or ACK; queue the render.
+int pkt4_send(CalloutHandle& handle) {
+    CalloutHandle::CalloutNextStep status = handle.getStatus();
+    if (status == CalloutHandle::NEXT_STEP_DROP || status == CalloutHandle::NEXT_STEP_SKIP) {
+        return (0);
+    }
+    PhoneProvPtr p = impl;
+    if (!p) {
+        return (0);
+    }
+    Pkt4Ptr query;
+    Pkt4Ptr response;
+    handle.getArgument("query4", query);
+    handle.getArgument("response4", response);
+    if (!query || !response) {
+        return (0);
+    }
+    try {
+        p->send(handle, *query, *response);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg(query->getLabel()).arg(ex.what());
+    }
+    return (0);
+}
+
+/// @brief leases4_committed: hold the ACK while that phone's render is pending.
+/// Registered by load() only when render-wait-ms is above 0.
+int phoneprov_leases4_committed(CalloutHandle& handle) {
+    CalloutHandle::CalloutNextStep status = handle.getStatus();
+    if (status != CalloutHandle::NEXT_STEP_CONTINUE) {
+        return (0);
+    }
+    PhoneProvPtr p = impl;
+    if (!p) {
+        return (0);
+    }
+    Pkt4Ptr query;
+    handle.getArgument("query4", query);
+    if (!query) {
+        return (0);
+    }
+    try {
+        p->committed(handle, query);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg(query->getLabel()).arg(ex.what());
+    }
+    return (0);
+}
+
+/// @brief Loads and checks the configuration; any error refuses it.
+int load(LibraryHandle& handle) {
+    try {
+        std::string proc = processName();
+        if (proc != "kea-dhcp4") {
+            LOG_ERROR(phoneprov_logger, PHONEPROV_NOT_DHCP4).arg(proc);
+            return (1);
+        }
+        PhoneProvPtr p = std::make_shared<PhoneProv>(handle.getParameters());
+        for (const std::string& w : p->warnings()) {
+            LOG_WARN(phoneprov_logger, PHONEPROV_LOAD_WARNING).arg(w);
+        }
+        p->start();
+        if (p->parkingEnabled()) {
+            handle.registerCallout("leases4_committed", phoneprov_leases4_committed);
+        }
+        impl = p;
+        LOG_INFO(phoneprov_logger, PHONEPROV_LOAD_OK)
+            .arg(p->identifier().catalogue().vendors().size())
+            .arg(p->vendorPrefixes())
+            .arg(p->registryRows())
+            .arg(p->config().outputDir)
+            .arg(p->config().baseUrl);
+    } catch (const std::exception& ex) {
+        impl.reset();
+        LOG_ERROR(phoneprov_logger, PHONEPROV_LOAD_FAILED).arg(ex.what());
+        return (1);
+    }
+    return (0);
+}
+
+/// @brief Stops the workers; queued renders are dropped.
+int unload() {
+    if (impl) {
+        impl->stop();
+        impl.reset();
+        LOG_INFO(phoneprov_logger, PHONEPROV_UNLOAD);
+    }
+    return (0);
+}
+
+/// @brief The callouts are thread-safe: immutable configuration, locked queues.
+int multi_threading_compatible() {
+    return (1);
+}
+
+}  // extern "C"
