@@ -46,6 +46,14 @@ std::string ipText(uint32_t ip) {
 
 }  // namespace
 
+nlohmann::json toJson(const ConstElementPtr& e) {
+    if (!e) {
+        return (nullptr);
+    }
+    // Kea's own serialisation, parsed again: one well-tested path for every type.
+    return (nlohmann::json::parse(e->str(), nullptr, false));
+}
+
 PhoneProv::PhoneProv(const ConstElementPtr& params) {
     if (!params || params->getType() != Element::map) {
         throw core::ConfigError("phoneprov: the parameters must be a map with 'output-dir' and "
@@ -97,7 +105,8 @@ PhoneProv::PhoneProv(const ConstElementPtr& params) {
             }
         }
     }
-    hosts_ = std::make_shared<HostIndex>();
+    std::vector<std::string> none;
+    hosts_ = core::HostIndex::build(nlohmann::json::object(), none);
 }
 
 PhoneProv::~PhoneProv() {
@@ -158,7 +167,7 @@ void PhoneProv::stop() {
 
 void PhoneProv::configured(const ConstElementPtr& config) {
     std::vector<std::string> problems;
-    HostIndexPtr index = HostIndex::build(config, problems);
+    core::HostIndexPtr index = core::HostIndex::build(toJson(config), problems);
     for (const std::string& p : problems) {
         LOG_WARN(phoneprov_logger, PHONEPROV_HOST_DATA_BAD).arg(p.substr(0, 17)).arg(p.substr(19));
     }
@@ -166,7 +175,7 @@ void PhoneProv::configured(const ConstElementPtr& config) {
     hosts_ = index;
 }
 
-HostIndexPtr PhoneProv::hosts() const {
+core::HostIndexPtr PhoneProv::hosts() const {
     std::lock_guard<std::mutex> lock(hosts_mutex_);
     return (hosts_);
 }
@@ -178,8 +187,8 @@ void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
     uint8_t htype = hw ? static_cast<uint8_t>(hw->htype_) : 0;
     core::Verdict v = identifier_->identify(htype, hwData, hwLen, vendorClassBytes(query));
     if (v.macProblem == core::MacProblem::None) {
-        HostIndexPtr index = hosts();
-        const HostEntry* host = index->find(v.mac);
+        core::HostIndexPtr index = hosts();
+        const core::HostEntry* host = index->find(v.mac);
         if (host && !host->pinVendor.empty() &&
             !identifier_->pin(v, host->pinVendor, host->pinModel)) {
             LOG_WARN(phoneprov_logger, PHONEPROV_PIN_UNKNOWN_VENDOR)
@@ -223,8 +232,8 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, Pkt4& response) {
     if (!v.phone) {
         return;
     }
-    HostIndexPtr index = hosts();
-    const HostEntry* host = index->find(v.mac);
+    core::HostIndexPtr index = hosts();
+    const core::HostEntry* host = index->find(v.mac);
     const auto& list = provisioning_->options(v.vendor, v.model);
     auto prepared = kea_options_.find(&list);
     if (prepared != kea_options_.end()) {
@@ -296,8 +305,8 @@ void PhoneProv::renderJob(const core::RenderJob& job) {
 
 core::RenderOutcome PhoneProv::renderNow(const core::Mac& mac, int vendor, const std::string& model,
                                          const std::string& ip) {
-    HostIndexPtr index = hosts();
-    const HostEntry* host = index->find(mac);
+    core::HostIndexPtr index = hosts();
+    const core::HostEntry* host = index->find(mac);
     const nlohmann::json* data = host && host->hasData ? &host->data : nullptr;
     core::RenderOutcome r = provisioning_->render(*output_, vendor, model, mac, ip, data);
     for (const std::string& e : r.errors) {

@@ -2,12 +2,11 @@
 #ifndef PHONEPROV_HOOK_H
 #define PHONEPROV_HOOK_H
 
-#include "host_index.h"
-
 #include <identify.h>
 #include <params.h>
 #include <provisioner.h>
 #include <render_queue.h>
+#include <reservations.h>
 #include <safe_write.h>
 
 #include <cc/data.h>
@@ -86,7 +85,7 @@ private:
     void onWake();
     void timerLoop();
     void releaseParked(uint64_t mac, bool timedOut);
-    HostIndexPtr hosts() const;
+    ::phoneprov::HostIndexPtr hosts() const;
 
     ::phoneprov::Config config_;
     std::unique_ptr<::phoneprov::Identifier> identifier_;
@@ -97,7 +96,7 @@ private:
     std::unordered_map<const void*, std::vector<isc::dhcp::OptionPtr>> kea_options_;
 
     mutable std::mutex hosts_mutex_;
-    HostIndexPtr hosts_;
+    ::phoneprov::HostIndexPtr hosts_;
 
     std::unique_ptr<::phoneprov::RenderQueue> queue_;
     std::mutex recent_mutex_;
@@ -124,6 +123,9 @@ private:
 };
 
 using PhoneProvPtr = std::shared_ptr<PhoneProv>;
+
+/// @brief Converts a Kea Element to JSON (parameters and configuration).
+nlohmann::json toJson(const isc::data::ConstElementPtr& e);
 
 }  // namespace phoneprov
 }  // namespace isc

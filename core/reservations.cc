@@ -1,0 +1,146 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#include "reservations.h"
+
+#include "catalogue.h"
+#include "provisioner.h"
+
+namespace phoneprov {
+
+void HostIndex::add(const nlohmann::json& host, std::vector<std::string>& problems) {
+    if (!host.is_object()) {
+        return;
+    }
+    auto hw = host.find("hw-address");
+    if (hw == host.end() || !hw->is_string()) {
+        return;
+    }
+    auto mac = parseMac(hw->get<std::string>());
+    if (!mac) {
+        return;
+    }
+    HostEntry& entry = byMac_[mac->value()];
+    entry.mac = *mac;
+    auto ip = host.find("ip-address");
+    if (ip != host.end() && ip->is_string() && entry.ip.empty()) {
+        entry.ip = ip->get<std::string>();
+    }
+    auto options = host.find("option-data");
+    if (options != host.end() && options->is_array()) {
+        for (const auto& o : *options) {
+            auto code = o.is_object() ? o.find("code") : o.end();
+            if (code != o.end() && code->is_number_integer() && code->get<int>() > 0 &&
+                code->get<int>() < 255) {
+                entry.optionCodes.push_back(static_cast<uint8_t>(code->get<int>()));
+            }
+        }
+    }
+    auto ctx = host.find("user-context");
+    if (ctx == host.end() || !ctx->is_object() || !ctx->contains("phoneprov") || entry.hasData) {
+        return;
+    }
+    entry.hasData = true;
+    entry.data = (*ctx)["phoneprov"];
+    std::string bad = checkDeviceData(entry.data);
+    if (!bad.empty()) {
+        // Kept, so that the render logs and counts the refusal for this phone.
+        problems.push_back(mac->colon() + ": " + bad);
+    }
+    if (entry.data.is_object()) {
+        if (entry.data.contains("vendor") && entry.data["vendor"].is_string()) {
+            entry.pinVendor = entry.data["vendor"].get<std::string>();
+        }
+        if (entry.data.contains("model") && entry.data["model"].is_string()) {
+            entry.pinModel = entry.data["model"].get<std::string>();
+        }
+    }
+    ++withData_;
+}
+
+std::shared_ptr<const HostIndex> HostIndex::build(const nlohmann::json& config,
+                                                  std::vector<std::string>& problems) {
+    std::shared_ptr<HostIndex> index(new HostIndex);
+    if (!config.is_object()) {
+        return (index);
+    }
+    if (config.contains("Dhcp4")) {
+        return (build(config["Dhcp4"], problems));
+    }
+    auto addList = [&](const nlohmann::json& obj) {
+        auto list = obj.find("reservations");
+        if (list != obj.end() && list->is_array()) {
+            for (const auto& host : *list) {
+                index->add(host, problems);
+            }
+        }
+    };
+    auto addSubnets = [&](const nlohmann::json& obj) {
+        auto subnets = obj.find("subnet4");
+        if (subnets != obj.end() && subnets->is_array()) {
+            for (const auto& subnet : *subnets) {
+                if (subnet.is_object()) {
+                    addList(subnet);
+                }
+            }
+        }
+    };
+    // Global reservations, then subnets, then subnets inside shared networks.
+    addList(config);
+    addSubnets(config);
+    auto networks = config.find("shared-networks");
+    if (networks != config.end() && networks->is_array()) {
+        for (const auto& net : *networks) {
+            if (net.is_object()) {
+                addSubnets(net);
+            }
+        }
+    }
+    return (index);
+}
+
+nlohmann::json findHookParameters(const nlohmann::json& config) {
+    const nlohmann::json& dhcp4 = config.contains("Dhcp4") ? config["Dhcp4"] : config;
+    auto libs = dhcp4.find("hooks-libraries");
+    if (libs == dhcp4.end() || !libs->is_array()) {
+        return (nullptr);
+    }
+    for (const auto& lib : *libs) {
+        if (!lib.is_object() || !lib.contains("library") || !lib["library"].is_string()) {
+            continue;
+        }
+        std::string path = lib["library"].get<std::string>();
+        if (path.find("libdhcp_phoneprov") != std::string::npos) {
+            return (lib.contains("parameters") ? lib["parameters"] : nlohmann::json::object());
+        }
+    }
+    return (nullptr);
+}
+
+nlohmann::json parseKeaConfigText(const std::string& text, const std::string& where) {
+    // Kea also accepts '#' comments: blank them outside strings, then let the JSON
+    // parser skip // and /* */ comments.
+    std::string clean = text;
+    bool inString = false;
+    for (size_t i = 0; i < clean.size(); ++i) {
+        char c = clean[i];
+        if (inString) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                inString = false;
+            }
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '#') {
+            while (i < clean.size() && clean[i] != '\n') {
+                clean[i++] = ' ';
+            }
+        }
+    }
+    nlohmann::json j = nlohmann::json::parse(clean, nullptr, false, true);
+    if (j.is_discarded()) {
+        throw ConfigError(where + ": not valid JSON");
+    }
+    return (j);
+}
+
+}  // namespace phoneprov

@@ -1,0 +1,14 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+#ifndef PHONEPROV_TOOLS_COMMANDS_H
+#define PHONEPROV_TOOLS_COMMANDS_H
+
+/// @brief `phoneprov identify`: the verdict for a MAC and a vendor class.
+int cmdIdentify(int argc, char** argv);
+/// @brief `phoneprov render`: render one MAC or a whole inventory offline.
+int cmdRender(int argc, char** argv);
+/// @brief `phoneprov validate`: check every profile and template with sample data.
+int cmdValidate(int argc, char** argv);
+/// @brief `phoneprov simulate`: a booting phone (tools/sim).
+int cmdSimulate(int argc, char** argv);
+
+#endif  // PHONEPROV_TOOLS_COMMANDS_H

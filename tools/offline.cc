@@ -1,0 +1,347 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+// identify, render and validate: the hook's core, used offline.
+#include "args.h"
+#include "commands.h"
+
+#include <identify.h>
+#include <options.h>
+#include <params.h>
+#include <provisioner.h>
+#include <reservations.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+using namespace phoneprov;
+using phoneprov::tools::Args;
+using phoneprov::tools::UsageError;
+
+namespace {
+
+const char* const kDefaultRegistry = "/usr/share/ieee-data";
+
+std::string readText(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw ConfigError("cannot read '" + path + "'");
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return (ss.str());
+}
+
+/// @brief The hook parameters from a Kea config file (or an empty set).
+nlohmann::json hookParams(const nlohmann::json& keaConfig) {
+    nlohmann::json p = findHookParameters(keaConfig);
+    if (p.is_null()) {
+        throw ConfigError("the configuration loads no libdhcp_phoneprov.so");
+    }
+    return (p);
+}
+
+/// @brief Builds the identifier from a catalogue folder, a registry folder and admin prefixes.
+Identifier makeIdentifier(const std::string& profiles, const std::string& registry,
+                          const std::vector<std::pair<std::string, std::string>>& prefixes) {
+    CataloguePtr catalogue = Catalogue::load(profiles);
+    std::vector<std::pair<Prefix, int>> admin;
+    for (const auto& p : prefixes) {
+        int vendor = catalogue->find(p.second);
+        auto prefix = parsePrefix(p.first);
+        if (vendor < 0 || !prefix) {
+            throw ConfigError("oui-prefixes: '" + p.first + "' -> '" + p.second + "' is not usable");
+        }
+        admin.emplace_back(*prefix, vendor);
+    }
+    return (Identifier(catalogue, OuiRegistry::build(registry, *catalogue, admin)));
+}
+
+std::string unescapeC(const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '\\' || i + 1 >= s.size()) {
+            out.push_back(s[i]);
+            continue;
+        }
+        char n = s[++i];
+        if (n == 'x' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
+            i += 2;
+        } else if (n == '0') {
+            out.push_back('\0');
+        } else if (n == 'n') {
+            out.push_back('\n');
+        } else if (n == 'r') {
+            out.push_back('\r');
+        } else if (n == 't') {
+            out.push_back('\t');
+        } else {
+            out.push_back(n);
+        }
+    }
+    return (out);
+}
+
+int fail(const std::string& cmd, const std::string& msg) {
+    std::fprintf(stderr, "phoneprov %s: %s\n", cmd.c_str(), msg.c_str());
+    return (2);
+}
+
+}  // namespace
+
+int cmdIdentify(int argc, char** argv) {
+    try {
+        Args a(argc, argv, {"mac", "vendor-class", "vendor-class-hex", "profiles-dir",
+                            "registry-dir", "config"},
+               {"json", "help"});
+        if (a.has("help") || !a.has("mac")) {
+            std::printf("usage: phoneprov identify --mac MAC [--vendor-class STRING | "
+                        "--vendor-class-hex HEX] [--json]\n"
+                        "  [--config kea.json] [--profiles-dir D] [--registry-dir D]\n"
+                        "Vendor class escapes: \\xNN, \\0, \\n, \\r, \\t.\n");
+            return (a.has("help") ? 0 : 1);
+        }
+        auto mac = parseMac(a.get("mac"));
+        if (!mac) {
+            throw UsageError("'" + a.get("mac") + "' is not a MAC address");
+        }
+        std::string profiles = a.get("profiles-dir", PHONEPROV_PROFILES_DIR);
+        std::string registry = a.get("registry-dir", kDefaultRegistry);
+        std::vector<std::pair<std::string, std::string>> prefixes;
+        HostIndexPtr hosts;
+        if (a.has("config")) {
+            nlohmann::json kea = parseKeaConfigText(readText(a.get("config")), a.get("config"));
+            Config c = parseConfig(hookParams(kea));
+            profiles = a.get("profiles-dir", c.profilesDir);
+            registry = a.get("registry-dir", c.registryDir);
+            prefixes = c.ouiPrefixes;
+            std::vector<std::string> problems;
+            hosts = HostIndex::build(kea, problems);
+        }
+        std::string vc = unescapeC(a.get("vendor-class"));
+        if (a.has("vendor-class-hex")) {
+            std::string hex = a.get("vendor-class-hex");
+            vc.clear();
+            for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+                vc.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+            }
+        }
+        Identifier id = makeIdentifier(profiles, registry, prefixes);
+        Verdict v = id.identify(*mac, vc);
+        const HostEntry* host = hosts ? hosts->find(*mac) : nullptr;
+        if (host && !host->pinVendor.empty()) {
+            id.pin(v, host->pinVendor, host->pinModel);
+        }
+        const auto& vendors = id.catalogue().vendors();
+        if (a.has("json")) {
+            nlohmann::json out = {{"phone", v.phone}};
+            if (v.phone) {
+                out["vendor"] = vendors[v.vendor].id;
+                out["model"] = v.model;
+                out["confidence"] = confidenceText(v.confidence);
+                out["class"] = vendors[v.vendor].className;
+            }
+            std::printf("%s\n", out.dump().c_str());
+            return (0);
+        }
+        auto hit = id.registry().lookup(*mac);
+        std::printf("MAC:           %s\n", mac->colon().c_str());
+        std::printf("prefix:        %s\n",
+                    hit.bits ? (Prefix::of(*mac, hit.bits).text() + " " +
+                                (hit.organization ? *hit.organization : std::string("(catalogue)")))
+                                   .c_str()
+                             : "(not in the registry)");
+        std::printf("prefix vendor: %s\n", v.prefixVendor >= 0 ? vendors[v.prefixVendor].id.c_str() : "-");
+        std::printf("class vendor:  %s\n", v.classVendor >= 0 ? vendors[v.classVendor].id.c_str() : "-");
+        if (!v.phone) {
+            std::printf("verdict:       not a phone (%s)\n", v.reason);
+            return (0);
+        }
+        std::printf("verdict:       phone: %s, model '%s', %s (%s)\n", vendors[v.vendor].id.c_str(),
+                    v.model.c_str(), confidenceText(v.confidence), v.reason);
+        std::printf("classes:       PHONEPROV %s\n", vendors[v.vendor].className.c_str());
+        return (0);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "phoneprov identify: %s\n", e.what());
+        return (1);
+    } catch (const std::exception& e) {
+        return (fail("identify", e.what()));
+    }
+}
+
+int cmdRender(int argc, char** argv) {
+    try {
+        Args a(argc, argv, {"config", "mac", "output", "vendor", "model", "profiles-dir",
+                            "registry-dir", "ip"},
+               {"help", "quiet"});
+        if (a.has("help") || !a.has("config")) {
+            std::printf("usage: phoneprov render --config kea.json [--mac MAC] [--output DIR]\n"
+                        "  [--vendor ID] [--model M] [--ip A] [--quiet]\n"
+                        "Renders the files of every phone with a reservation (or one MAC)\n"
+                        "into DIR (default: the hook's output-dir), as the hook would.\n");
+            return (a.has("help") ? 0 : 1);
+        }
+        nlohmann::json kea = parseKeaConfigText(readText(a.get("config")), a.get("config"));
+        Config c = parseConfig(hookParams(kea));
+        if (a.has("profiles-dir")) {
+            c.profilesDir = a.get("profiles-dir");
+        }
+        if (a.has("registry-dir")) {
+            c.registryDir = a.get("registry-dir");
+        }
+        std::string outDir = a.get("output", c.outputDir);
+        Identifier id = makeIdentifier(c.profilesDir, c.registryDir, c.ouiPrefixes);
+        std::vector<std::string> warnings;
+        ProvisioningPtr prov = Provisioning::build(id.cataloguePtr(), c, warnings);
+        for (const auto& w : warnings) {
+            std::fprintf(stderr, "warning: %s\n", w.c_str());
+        }
+        std::vector<std::string> problems;
+        HostIndexPtr hosts = HostIndex::build(kea, problems);
+        for (const auto& p : problems) {
+            std::fprintf(stderr, "warning: reservation %s\n", p.c_str());
+        }
+        OutputDir out(outDir);
+        std::string bad = out.check();
+        if (!bad.empty()) {
+            throw ConfigError(bad);
+        }
+        std::vector<HostEntry> todo;
+        if (a.has("mac")) {
+            auto mac = parseMac(a.get("mac"));
+            if (!mac) {
+                throw UsageError("'" + a.get("mac") + "' is not a MAC address");
+            }
+            const HostEntry* h = hosts->find(*mac);
+            HostEntry e = h ? *h : HostEntry();
+            e.mac = *mac;
+            todo.push_back(e);
+        } else {
+            for (const auto& h : hosts->all()) {
+                if (h.second.hasData) {
+                    todo.push_back(h.second);
+                }
+            }
+            std::sort(todo.begin(), todo.end(), [](const HostEntry& x, const HostEntry& y) {
+                return (x.mac.value() < y.mac.value());
+            });
+        }
+        int failed = 0;
+        int rendered = 0;
+        for (const HostEntry& h : todo) {
+            Verdict v = id.identify(h.mac, "");
+            std::string vendor = a.get("vendor", h.pinVendor);
+            if (!vendor.empty() && !id.pin(v, vendor, a.get("model", h.pinModel))) {
+                std::fprintf(stderr, "%s: unknown vendor '%s'\n", h.mac.colon().c_str(), vendor.c_str());
+                ++failed;
+                continue;
+            }
+            if (!v.phone) {
+                std::fprintf(stderr, "%s: vendor unknown offline (pin it with "
+                             "user-context.phoneprov.vendor or --vendor): skipped\n",
+                             h.mac.colon().c_str());
+                continue;
+            }
+            RenderOutcome r = prov->render(out, v.vendor, v.model, h.mac, a.get("ip", h.ip),
+                                           h.hasData ? &h.data : nullptr);
+            for (const auto& e : r.errors) {
+                std::fprintf(stderr, "error: %s\n", e.c_str());
+            }
+            failed += r.ok() ? 0 : 1;
+            ++rendered;
+            if (!a.has("quiet")) {
+                for (const auto& f : r.files) {
+                    std::printf("%s\t%s\n", h.mac.colon().c_str(), f.c_str());
+                }
+            }
+        }
+        std::fprintf(stderr, "rendered %d phones into %s, %d failed\n", rendered, outDir.c_str(), failed);
+        return (failed ? 2 : 0);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "phoneprov render: %s\n", e.what());
+        return (1);
+    } catch (const std::exception& e) {
+        return (fail("render", e.what()));
+    }
+}
+
+int cmdValidate(int argc, char** argv) {
+    try {
+        Args a(argc, argv, {"profiles-dir", "config", "registry-dir"}, {"help"});
+        if (a.has("help")) {
+            std::printf("usage: phoneprov validate [--profiles-dir D] [--config kea.json]\n"
+                        "Loads every profile, encodes every option, renders every file of\n"
+                        "every vendor and model with sample data. Exit 0 when all is well.\n");
+            return (0);
+        }
+        Config c;
+        c.outputDir = "/nonexistent";
+        c.baseUrl = "http://192.0.2.1/prov";
+        c.tftpServer = "192.0.2.1";
+        if (a.has("config")) {
+            nlohmann::json kea = parseKeaConfigText(readText(a.get("config")), a.get("config"));
+            c = parseConfig(hookParams(kea));
+            if (c.tftpServer.empty()) {
+                c.tftpServer = "192.0.2.1";
+            }
+        }
+        c.profilesDir = a.get("profiles-dir", c.profilesDir);
+        CataloguePtr catalogue = Catalogue::load(c.profilesDir);
+        OuiRegistry::build(a.get("registry-dir", ""), *catalogue);
+        std::vector<std::string> warnings;
+        ProvisioningPtr prov = Provisioning::build(catalogue, c, warnings);
+        for (const auto& w : warnings) {
+            std::printf("warning: %s\n", w.c_str());
+        }
+        nlohmann::json sample = {
+            {"sip-server", "pbx.example.com"}, {"sip-port", 5060}, {"sip-transport", "udp"},
+            {"ntp-server", "ntp.example.com"}, {"timezone", "Europe/Berlin"},
+            {"language", "English"}, {"firmware-url", "http://fw.example.com/fw.rom"},
+            {"admin-password", "Adm1n<&>\"'"},
+            {"accounts", {{{"user", "1001"}, {"password", "p&ss<w>rd"}, {"display-name", "Alice O'Neil"}},
+                          {{"user", "1002"}, {"password", "x"}, {"auth-user", "a1002"}}}}};
+        Mac mac = *parseMac("00:00:5e:00:53:01");
+        int errors = 0;
+        int files = 0;
+        for (size_t v = 0; v < catalogue->vendors().size(); ++v) {
+            const VendorProfile& vp = catalogue->vendors()[v];
+            std::vector<std::string> models = {""};
+            for (const auto& m : vp.models) {
+                models.push_back(m.first);
+            }
+            for (const std::string& model : models) {
+                std::vector<std::string> errs;
+                int skipped = 0;
+                auto out = prov->renderFiles(static_cast<int>(v), model, mac, "192.0.2.10", &sample,
+                                             errs, skipped);
+                files += static_cast<int>(out.size());
+                for (const auto& e : errs) {
+                    std::printf("error: %s\n", e.c_str());
+                    ++errors;
+                }
+                for (const auto& f : out) {
+                    if (!f.perDevice && f.content.find("p&ss") != std::string::npos) {
+                        std::printf("error: %s %s: a common file holds a password\n",
+                                    vp.id.c_str(), f.name.c_str());
+                        ++errors;
+                    }
+                }
+            }
+            std::printf("ok: %-12s %zu patterns, %zu options, %zu files, %zu models\n", vp.id.c_str(),
+                        vp.vendorClass.size(), prov->options(static_cast<int>(v), "").size(),
+                        vp.files.size(), vp.models.size());
+        }
+        std::printf("%zu vendors, %d files rendered, %d errors\n", catalogue->vendors().size(),
+                    files, errors);
+        return (errors ? 2 : 0);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "phoneprov validate: %s\n", e.what());
+        return (1);
+    } catch (const std::exception& e) {
+        return (fail("validate", e.what()));
+    }
+}
