@@ -1,0 +1,211 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+// Callouts called through Kea's HooksManager with real Pkt4 objects.
+#include "hook_fixture.h"
+
+#include <chrono>
+#include <thread>
+
+using namespace phoneprov_test;
+
+namespace {
+
+const std::vector<uint8_t> kYealinkMac = {0x00, 0x15, 0x65, 0xaa, 0xbb, 0xcc};
+const std::vector<uint8_t> kIntelMac = {0x3c, 0x22, 0xfb, 0x01, 0x02, 0x03};
+
+class CalloutTest : public HookFixture {
+protected:
+    void SetUp() override {
+        HookFixture::SetUp();
+        ASSERT_TRUE(load(goodParams()));
+    }
+
+    /// @brief Waits (bounded) until a file exists under the output folder.
+    bool waitFor(const std::string& rel, int ms = 5000) const {
+        for (int i = 0; i < ms / 10; ++i) {
+            struct stat st;
+            if (stat((out_ + "/" + rel).c_str(), &st) == 0) {
+                return (true);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return (false);
+    }
+
+    std::string readOut(const std::string& rel) const {
+        std::ifstream in(out_ + "/" + rel);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return (ss.str());
+    }
+};
+
+/// @brief One client and what the hook must do with it.
+struct ClassScenario {
+    int line_;
+    std::vector<uint8_t> mac;
+    std::string vendorClass;
+    std::string vendorClassName;  ///< "" for not a phone
+    uint16_t code;                ///< an option the OFFER must carry, 0 for none
+    std::string value;            ///< its exact bytes
+};
+
+TEST_F(CalloutTest, ClassesAndOptionsPerClient) {
+    const std::string url = "http://127.0.0.1:8080/prov/";
+    const std::vector<ClassScenario> scenarios = {
+        {__LINE__, kYealinkMac, "yealink", "PHONEPROV_YEALINK", 66, url + "yealink/"},
+        {__LINE__, kYealinkMac, "", "PHONEPROV_YEALINK", 66, url + "yealink/"},
+        {__LINE__, {0x00, 0x0b, 0x82, 0x27, 0x3b, 0x89}, "Grandstream GXP1628 dslforum.org",
+         "PHONEPROV_GRANDSTREAM", 66, url + "grandstream/"},
+        {__LINE__, {0x00, 0x1e, 0x4a, 0x00, 0x00, 0x01}, "Cisco Systems, Inc. IP Phone CP-8861",
+         "PHONEPROV_CISCO", 150, std::string("\xc0\x00\x02\x45", 4)},
+        {__LINE__, kIntelMac, "MSFT 5.0", "", 0, ""},
+        {__LINE__, kIntelMac, "android-dhcp-13", "", 0, ""},
+        {__LINE__, kIntelMac, "", "", 0, ""},
+        // A Cisco MAC alone is not enough: Cisco makes switches and access points.
+        {__LINE__, {0x00, 0x1e, 0x4a, 0x00, 0x00, 0x02}, "Cisco AP c2700", "", 0, ""},
+        {__LINE__, {0x00, 0x1e, 0x4a, 0x00, 0x00, 0x03}, "", "", 0, ""},
+    };
+    for (const auto& s : scenarios) {
+        SCOPED_TRACE(s.line_);
+        Pkt4Ptr q = query(DHCPDISCOVER, s.mac, s.vendorClass);
+        Pkt4Ptr rsp = exchange(q);
+        if (s.vendorClassName.empty()) {
+            EXPECT_FALSE(q->inClass("PHONEPROV"));
+            EXPECT_FALSE(rsp->getOption(66));
+            EXPECT_FALSE(rsp->getOption(150));
+            EXPECT_FALSE(rsp->getOption(43));
+            continue;
+        }
+        EXPECT_TRUE(q->inClass("PHONEPROV"));
+        EXPECT_TRUE(q->inClass(s.vendorClassName));
+        OptionPtr opt = rsp->getOption(s.code);
+        ASSERT_TRUE(opt);
+        EXPECT_EQ(s.value, bytes(opt));
+    }
+}
+
+TEST_F(CalloutTest, AckCarriesOptionsToo) {
+    Pkt4Ptr rsp = exchange(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPACK);
+    ASSERT_TRUE(rsp->getOption(66));
+    EXPECT_EQ("http://127.0.0.1:8080/prov/yealink/", bytes(rsp->getOption(66)));
+}
+
+TEST_F(CalloutTest, OtherResponsesAreLeftAlone) {
+    Pkt4Ptr rsp = exchange(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPNAK);
+    EXPECT_FALSE(rsp->getOption(66));
+}
+
+TEST_F(CalloutTest, SubnetOption66IsReplacedForPhonesByDefault) {
+    OptionPtr subnet66(new OptionString(Option::V4, 66, "tftp.example.com"));
+    Pkt4Ptr rsp = exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {subnet66});
+    EXPECT_EQ("http://127.0.0.1:8080/prov/yealink/", bytes(rsp->getOption(66)));
+    // Only one option 66 goes out.
+    EXPECT_EQ(1u, rsp->options_.count(66));
+    // Laptops keep the subnet's option.
+    Pkt4Ptr laptop = exchange(query(DHCPDISCOVER, kIntelMac, "MSFT 5.0"), DHCPOFFER, {subnet66});
+    EXPECT_EQ("tftp.example.com", bytes(laptop->getOption(66)));
+}
+
+TEST_F(CalloutTest, OverrideCanBeTurnedOffPerVendor) {
+    TearDown();
+    HookFixture::SetUp();
+    ElementPtr p = goodParams();
+    p->set("vendors", Element::fromJSON("{\"yealink\": {\"override-subnet-options\": false}}"));
+    ASSERT_TRUE(load(p));
+    OptionPtr subnet66(new OptionString(Option::V4, 66, "tftp.example.com"));
+    Pkt4Ptr rsp = exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {subnet66});
+    EXPECT_EQ("tftp.example.com", bytes(rsp->getOption(66)));
+}
+
+TEST_F(CalloutTest, ReservationOptionAlwaysWins) {
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "hostname": "p1",
+         "option-data": [{"code": 66, "data": "http://own.example/"}]}]}]})");
+    OptionPtr host66(new OptionString(Option::V4, 66, "http://own.example/"));
+    Pkt4Ptr rsp = exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {host66});
+    EXPECT_EQ("http://own.example/", bytes(rsp->getOption(66)));
+}
+
+TEST_F(CalloutTest, ReservationPinsVendorAndModel) {
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "3c:22:fb:01:02:03", "hostname": "p2",
+         "user-context": {"phoneprov": {"vendor": "snom", "model": "D785"}}}]}]})");
+    Pkt4Ptr q = query(DHCPDISCOVER, kIntelMac, "");
+    Pkt4Ptr rsp = exchange(q);
+    EXPECT_TRUE(q->inClass("PHONEPROV_SNOM"));
+    EXPECT_TRUE(rsp->getOption(66));
+}
+
+TEST_F(CalloutTest, HostileHardwareAddressesAreNotPhones) {
+    struct Hostile {
+        int line_;
+        std::vector<uint8_t> mac;
+        uint8_t htype;
+    };
+    const std::vector<Hostile> scenarios = {
+        {__LINE__, {}, HTYPE_ETHER},
+        {__LINE__, {0x00, 0x15, 0x65, 0x00, 0x00}, HTYPE_ETHER},
+        {__LINE__, std::vector<uint8_t>(16, 0x15), HTYPE_ETHER},
+        {__LINE__, {0x00, 0x15, 0x65, 0xaa, 0xbb, 0xcc}, 6},
+        {__LINE__, {0, 0, 0, 0, 0, 0}, HTYPE_ETHER},
+        {__LINE__, {0x01, 0x15, 0x65, 0xaa, 0xbb, 0xcc}, HTYPE_ETHER},
+    };
+    for (const auto& s : scenarios) {
+        SCOPED_TRACE(s.line_);
+        Pkt4Ptr q = query(DHCPDISCOVER, s.mac, "yealink", s.htype);
+        Pkt4Ptr rsp;
+        ASSERT_NO_THROW(rsp = exchange(q));
+        EXPECT_FALSE(q->inClass("PHONEPROV"));
+        EXPECT_FALSE(rsp->getOption(66));
+    }
+}
+
+TEST_F(CalloutTest, HostileVendorClassesNeverThrow) {
+    std::vector<std::string> classes = {
+        std::string(255, '\0'), std::string("yealink\0\0\0", 10), std::string("\xff\xfe\x80", 3),
+        std::string(255, 'A'), "yealink\r\nX-Injected: 1", std::string("Grandstream \0GXP", 16),
+    };
+    for (size_t i = 0; i < classes.size(); ++i) {
+        SCOPED_TRACE(i);
+        Pkt4Ptr q = query(DHCPDISCOVER, kIntelMac, classes[i]);
+        ASSERT_NO_THROW(exchange(q));
+    }
+    // Trailing NULs are tolerated: "yealink\0\0\0" is a Yealink.
+    Pkt4Ptr q = query(DHCPDISCOVER, kIntelMac, std::string("yealink\0\0\0", 10));
+    exchange(q);
+    EXPECT_TRUE(q->inClass("PHONEPROV_YEALINK"));
+}
+
+TEST_F(CalloutTest, SeveralVendorClassInstancesNeverThrow) {
+    Pkt4Ptr q = query(DHCPDISCOVER, kYealinkMac, "yealink");
+    // Pkt4::addOption refuses duplicates; unpack() does not: insert as unpack does.
+    q->options_.insert(std::make_pair(60, OptionPtr(new Option(Option::V4, 60, OptionBuffer(3, 'x')))));
+    ASSERT_NO_THROW(exchange(q));
+    EXPECT_TRUE(q->inClass("PHONEPROV_YEALINK"));
+}
+
+TEST_F(CalloutTest, RendersReservedPhoneOnly) {
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "hostname": "p1",
+         "user-context": {"phoneprov": {"sip-server": "10.77.0.5",
+           "accounts": [{"user": "1001", "password": "s3cret", "display-name": "Alice"}]}}}]}]})");
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    ASSERT_TRUE(waitFor("yealink/001565aabbcc.cfg"));
+    std::string cfg = readOut("yealink/001565aabbcc.cfg");
+    EXPECT_EQ(0u, cfg.find("#!version:1.0.0.1\n"));
+    EXPECT_NE(cfg.find("account.1.user_name = 1001\n"), std::string::npos);
+    EXPECT_NE(cfg.find("account.1.password = s3cret\n"), std::string::npos);
+    EXPECT_NE(cfg.find("account.1.sip_server.1.address = 10.77.0.5\n"), std::string::npos);
+    struct stat st;
+    ASSERT_EQ(0, stat((out_ + "/yealink/001565aabbcc.cfg").c_str(), &st));
+    EXPECT_EQ(0640u, st.st_mode & 07777);
+
+    // An unknown Yealink: the common file, and no per-device file.
+    exchange(query(DHCPDISCOVER, {0x00, 0x15, 0x65, 0x11, 0x22, 0x33}, "yealink"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_FALSE(waitFor("yealink/001565112233.cfg", 200));
+    EXPECT_TRUE(waitFor("yealink/y000000000000.cfg"));
+    EXPECT_EQ(std::string::npos, readOut("yealink/y000000000000.cfg").find("s3cret"));
+}
+
+}  // namespace
