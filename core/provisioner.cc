@@ -287,6 +287,15 @@ nlohmann::json Provisioning::variables(int vendor, const std::string& model, con
     vars["base-url"] = config_.baseUrl;
     vars["vendor-url"] = plan.vendorUrl;
     vars["tftp-server"] = config_.tftpServer;
+    // Mustache treats every string as true: drop empty ones so that
+    // {{#model}}...{{/model}} means "when the model is known".
+    for (auto it = vars.begin(); it != vars.end();) {
+        if (it.value().is_string() && it.value().get<std::string>().empty()) {
+            it = vars.erase(it);
+        } else {
+            ++it;
+        }
+    }
     return (vars);
 }
 

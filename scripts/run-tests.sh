@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what is needed, builds, runs every
+# test with ctest: unit, callout and load tests, then the integration tests with
+# the real kea-dhcp4, nginx and tftpd-hpa on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "run as root (it installs packages and starts servers)" >&2; exit 1; }
+./scripts/install-deps.sh
+./scripts/build.sh
+cd build
+ctest --output-on-failure --timeout 600 "$@"

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Shared helpers for the integration tests and the quick start: start the real
+# kea-dhcp4, nginx and tftpd-hpa on loopback, in a temp folder, and stop them
+# (by PID) when the script exits. Only 127.0.0.1 is ever used.
+set -euo pipefail
+
+SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD_DIR=${BUILD_DIR:-$SOURCE_DIR/build}
+PHONEPROV=${PHONEPROV:-$BUILD_DIR/tools/phoneprov}
+HOOK_SO=${HOOK_SO:-$BUILD_DIR/hook/libdhcp_phoneprov.so}
+PROFILES_DIR=${PROFILES_DIR:-$SOURCE_DIR/profiles}
+PP_GROUP=${PP_GROUP:-phoneprov}
+
+PIDS=()
+WORK=""
+
+pp_log() { printf '%s\n' "$*" >&2; }
+pp_fail() { pp_log "FAIL: $*"; exit 1; }
+
+pp_cleanup() {
+    local pid
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] || continue
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    if [ -n "$WORK" ] && [ -z "${PP_KEEP:-}" ]; then rm -rf "$WORK"; fi
+}
+
+# pp_setup: a temp work folder, cleaned at exit; the output folder readable by the
+# servers' group and not by the world.
+pp_setup() {
+    WORK=$(mktemp -d /tmp/phoneprov-it.XXXXXX)
+    chmod 0755 "$WORK"
+    trap pp_cleanup EXIT
+    pp_ensure_group
+    OUT="$WORK/out"
+    install -d -m 0750 -o root -g "$PP_GROUP" "$OUT"
+}
+
+# The group that lets nginx (www-data) and tftpd-hpa (tftp) read rendered files.
+pp_ensure_group() {
+    getent group "$PP_GROUP" >/dev/null || groupadd --system "$PP_GROUP"
+    local u
+    for u in www-data tftp; do
+        if id "$u" >/dev/null 2>&1 && ! id -nG "$u" | tr ' ' '\n' | grep -qx "$PP_GROUP"; then
+            usermod -aG "$PP_GROUP" "$u"
+        fi
+    done
+}
+
+# pp_free_port BASE: the first free TCP/UDP port from BASE on loopback.
+pp_free_port() {
+    local p=$1
+    while ss -Hlnu "sport = :$p" | grep -q . || ss -Hlnt "sport = :$p" | grep -q .; do
+        p=$((p + 1))
+    done
+    echo "$p"
+}
+
+# pp_wait_port PROTO PORT: wait until something listens.
+pp_wait_port() {
+    local proto=$1 port=$2 flag=-Hlnt
+    [ "$proto" = udp ] && flag=-Hlnu
+    for _ in $(seq 100); do
+        ss $flag "sport = :$port" | grep -q . && return 0
+        sleep 0.1
+    done
+    pp_fail "nothing listens on $proto port $port"
+}
+
+# pp_start_nginx PORT: serves $OUT under /prov/ on 127.0.0.1:PORT as nginx
+# would be set up by an admin: no listing, no dot files, a rate limit.
+pp_start_nginx() {
+    HTTP_PORT=$1
+    mkdir -p "$WORK/nginx"
+    cat > "$WORK/nginx/nginx.conf" <<CONF
+user www-data;
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log $WORK/nginx/access.log;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    default_type application/octet-stream;
+    limit_req_zone \$binary_remote_addr zone=prov:1m rate=50r/s;
+    server {
+        listen 127.0.0.1:$HTTP_PORT;
+        autoindex off;
+        location ~ /\. { deny all; }
+        location /prov/ {
+            limit_req zone=prov burst=100 nodelay;
+            alias $OUT/;
+        }
+    }
+}
+CONF
+    nginx -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
+    PIDS+=($!)
+    pp_wait_port tcp "$HTTP_PORT"
+}
+
+# pp_start_tftpd PORT: tftpd-hpa serving $OUT read-only on 127.0.0.1:PORT.
+pp_start_tftpd() {
+    TFTP_PORT=$1
+    # --permissive: files are 0640, readable through the group, not by the world.
+    in.tftpd --foreground --listen --user tftp --permissive --address "127.0.0.1:$TFTP_PORT" \
+        --secure "$OUT" &
+    PIDS+=($!)
+    pp_wait_port udp "$TFTP_PORT"
+}
+
+# pp_start_kea CONFIG PORT: kea-dhcp4 on loopback, server port PORT, replies to
+# relays on PORT+1; logs in $WORK/kea.log.
+pp_start_kea() {
+    local config=$1
+    DHCP_PORT=$2
+    mkdir -p "$WORK/kea"
+    KEA_PIDFILE_DIR="$WORK/kea" KEA_LOCKFILE_DIR="$WORK/kea" \
+        kea-dhcp4 -c "$config" -p "$DHCP_PORT" -P "$((DHCP_PORT + 1))" > "$WORK/kea/stdout.log" 2>&1 &
+    KEA_PID=$!
+    PIDS+=($KEA_PID)
+    for _ in $(seq 100); do
+        grep -q "DHCP4_STARTED" "$WORK/kea.log" 2>/dev/null && return 0
+        kill -0 "$KEA_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$WORK/kea/stdout.log" >&2 || true
+    grep -E "ERROR|FATAL" "$WORK/kea.log" >&2 || true
+    pp_fail "kea-dhcp4 did not start"
+}
+
+# pp_kea_config TEMPLATE OUTPUT: fills @WORK@ @OUT@ @HOOK@ @PROFILES@ @HTTP_PORT@ @TFTP_PORT@.
+pp_kea_config() {
+    sed -e "s|@WORK@|$WORK|g" -e "s|@OUT@|$OUT|g" -e "s|@HOOK@|$HOOK_SO|g" \
+        -e "s|@PROFILES@|$PROFILES_DIR|g" -e "s|@HTTP_PORT@|${HTTP_PORT:-8080}|g" \
+        -e "s|@TFTP_PORT@|${TFTP_PORT:-69}|g" -e "s|@GROUP@|$PP_GROUP|g" "$1" > "$2"
+}
+
+# pp_simulate ARGS...: a phone booting against the Kea started by pp_start_kea.
+pp_simulate() {
+    "$PHONEPROV" simulate --server 127.0.0.1 --server-port "$DHCP_PORT" \
+        --bind 127.0.0.1 --bind-port "$((DHCP_PORT + 1))" "$@"
+}
