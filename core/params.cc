@@ -5,6 +5,7 @@
 #include "prefix.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 namespace phoneprov {
 
@@ -79,6 +80,18 @@ void checkVariables(const nlohmann::json& vars, const std::string& where) {
 }
 
 }  // namespace
+
+std::string installedProfilesDir(const std::string& file, const std::string& relative) {
+    size_t slash = file.rfind('/');
+    if (slash != std::string::npos && !relative.empty()) {
+        std::string candidate = file.substr(0, slash) + "/" + relative;
+        struct stat st;
+        if (::stat((candidate + "/.").c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+            return (candidate);
+        }
+    }
+    return (PHONEPROV_PROFILES_DIR);
+}
 
 std::vector<std::string> configKeywords() {
     std::vector<std::string> out;

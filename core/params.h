@@ -58,6 +58,12 @@ struct Config {
 /// @throw ConfigError with a message that names the key and the bad value.
 Config parseConfig(const nlohmann::json& params);
 
+/// @brief The profiles folder next to an installed file: `dir(file)/relative` when it
+/// is a folder, else the compiled-in default (PHONEPROV_PROFILES_DIR).
+/// @param file the hook library or the tool's executable.
+/// @param relative the path from that file's folder to the installed profiles.
+std::string installedProfilesDir(const std::string& file, const std::string& relative);
+
 /// @brief The keywords the hook takes at top level (for docs and tests).
 std::vector<std::string> configKeywords();
 

@@ -10,6 +10,7 @@
 #include <dhcp/iface_mgr.h>
 #include <hooks/parking_lots.h>
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <unistd.h>
@@ -59,7 +60,16 @@ PhoneProv::PhoneProv(const ConstElementPtr& params) {
         throw core::ConfigError("phoneprov: the parameters must be a map with 'output-dir' and "
                                 "'base-url'");
     }
-    config_ = core::parseConfig(toJson(params));
+    nlohmann::json json = toJson(params);
+    config_ = core::parseConfig(json);
+    if (!json.contains("profiles-dir")) {
+        // The profiles installed next to this library (any install prefix).
+        Dl_info info;
+        if (dladdr(reinterpret_cast<void*>(&lookupGroup), &info) && info.dli_fname) {
+            config_.profilesDir = core::installedProfilesDir(info.dli_fname,
+                                                             PHONEPROV_HOOK_TO_PROFILES);
+        }
+    }
     gid_t gid = lookupGroup(config_.fileGroup);
     core::CataloguePtr catalogue = core::Catalogue::load(config_.profilesDir);
     std::vector<std::pair<core::Prefix, int>> admin;

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <unistd.h>
 
 using namespace phoneprov;
 using phoneprov::tools::Args;
@@ -23,6 +24,17 @@ using phoneprov::tools::UsageError;
 namespace {
 
 const char* const kDefaultRegistry = "/usr/share/ieee-data";
+
+/// @brief The profiles installed next to this program, or the compiled-in default.
+std::string defaultProfiles() {
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0) {
+        return (PHONEPROV_PROFILES_DIR);
+    }
+    return (installedProfilesDir(std::string(buf, static_cast<size_t>(n)),
+                                 PHONEPROV_BIN_TO_PROFILES));
+}
 
 std::string readText(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -109,14 +121,16 @@ int cmdIdentify(int argc, char** argv) {
         if (!mac) {
             throw UsageError("'" + a.get("mac") + "' is not a MAC address");
         }
-        std::string profiles = a.get("profiles-dir", PHONEPROV_PROFILES_DIR);
+        std::string profiles = a.get("profiles-dir", defaultProfiles());
         std::string registry = a.get("registry-dir", kDefaultRegistry);
         std::vector<std::pair<std::string, std::string>> prefixes;
         HostIndexPtr hosts;
         if (a.has("config")) {
             nlohmann::json kea = parseKeaConfigText(readText(a.get("config")), a.get("config"));
-            Config c = parseConfig(hookParams(kea));
-            profiles = a.get("profiles-dir", c.profilesDir);
+            nlohmann::json params = hookParams(kea);
+            Config c = parseConfig(params);
+            profiles = a.get("profiles-dir", params.contains("profiles-dir") ? c.profilesDir
+                                                                              : defaultProfiles());
             registry = a.get("registry-dir", c.registryDir);
             prefixes = c.ouiPrefixes;
             std::vector<std::string> problems;
@@ -186,10 +200,10 @@ int cmdRender(int argc, char** argv) {
             return (a.has("help") ? 0 : 1);
         }
         nlohmann::json kea = parseKeaConfigText(readText(a.get("config")), a.get("config"));
-        Config c = parseConfig(hookParams(kea));
-        if (a.has("profiles-dir")) {
-            c.profilesDir = a.get("profiles-dir");
-        }
+        nlohmann::json params = hookParams(kea);
+        Config c = parseConfig(params);
+        c.profilesDir = a.get("profiles-dir", params.contains("profiles-dir") ? c.profilesDir
+                                                                               : defaultProfiles());
         if (a.has("registry-dir")) {
             c.registryDir = a.get("registry-dir");
         }
@@ -284,12 +298,17 @@ int cmdValidate(int argc, char** argv) {
         c.tftpServer = "192.0.2.1";
         if (a.has("config")) {
             nlohmann::json kea = parseKeaConfigText(readText(a.get("config")), a.get("config"));
-            c = parseConfig(hookParams(kea));
+            nlohmann::json params = hookParams(kea);
+            c = parseConfig(params);
+            if (!params.contains("profiles-dir")) {
+                c.profilesDir = defaultProfiles();
+            }
             if (c.tftpServer.empty()) {
                 c.tftpServer = "192.0.2.1";
             }
         }
-        c.profilesDir = a.get("profiles-dir", c.profilesDir);
+        c.profilesDir = a.get("profiles-dir", a.has("config") ? c.profilesDir : defaultProfiles());
+        // (with --config, c.profilesDir is already the installed default when unset)
         CataloguePtr catalogue = Catalogue::load(c.profilesDir);
         OuiRegistry::build(a.get("registry-dir", ""), *catalogue);
         std::vector<std::string> warnings;

@@ -1,1 +1,301 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+// The render queue: per-MAC de-duplication, bounds, callbacks, stop.
+#include "render_queue.h"
+
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using namespace phoneprov;
+
+namespace {
+
+Mac macN(int n) {
+    Mac m{{0x00, 0x15, 0x65, 0x00, static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)}};
+    return (m);
+}
+
+RenderJob job(int n, uint64_t generation = 0, const std::string& ip = "") {
+    RenderJob j;
+    j.mac = macN(n);
+    j.vendor = 0;
+    j.ip = ip;
+    j.generation = generation;
+    return (j);
+}
+
+/// @brief Blocks workers until opened; tells when a worker is waiting at it.
+class Gate {
+public:
+    void wait() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ++waiting_;
+        cv_.notify_all();
+        cv_.wait(lock, [this] { return (open_); });
+    }
+    void open() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        open_ = true;
+        cv_.notify_all();
+    }
+    /// @brief Waits until n workers are blocked here.
+    bool waitFor(int n) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        return (cv_.wait_for(lock, std::chrono::seconds(10), [&] { return (waiting_ >= n); }));
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool open_ = false;
+    int waiting_ = 0;
+};
+
+/// @brief Records what the worker and the done callback saw.
+struct Recorder {
+    std::mutex mutex;
+    std::vector<RenderJob> jobs;
+    std::map<uint64_t, int> done;
+
+    void ran(const RenderJob& j) {
+        std::lock_guard<std::mutex> lock(mutex);
+        jobs.push_back(j);
+    }
+    void finished(const Mac& m) {
+        std::lock_guard<std::mutex> lock(mutex);
+        ++done[m.value()];
+    }
+    size_t runs() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return (jobs.size());
+    }
+};
+
+TEST(RenderQueue, runsEveryJobAndCallsDoneOncePerMac) {
+    Recorder rec;
+    RenderQueue q(2, 100, [&](const RenderJob& j) { rec.ran(j); },
+                  [&](const Mac& m) { rec.finished(m); });
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(RenderQueue::Push::Queued, q.push(job(i)));
+    }
+    ASSERT_TRUE(q.waitIdle(10000));
+    q.stop();  // joins the workers: every done callback has returned
+    EXPECT_EQ(10u, rec.jobs.size());
+    ASSERT_EQ(10u, rec.done.size());
+    for (const auto& d : rec.done) {
+        EXPECT_EQ(1, d.second);
+    }
+    EXPECT_EQ(0u, q.depth());
+    EXPECT_EQ(0u, q.inFlight());
+}
+
+TEST(RenderQueue, pushDedupesWaitingJobsPerMac) {
+    Gate gate;
+    Recorder rec;
+    RenderQueue q(1, 100,
+                  [&](const RenderJob& j) {
+                      if (j.mac == macN(1)) {
+                          gate.wait();
+                      }
+                      rec.ran(j);
+                  },
+                  [&](const Mac& m) { rec.finished(m); });
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(1)));
+    ASSERT_TRUE(gate.waitFor(1));  // MAC 1 runs, the only worker is busy
+    EXPECT_TRUE(q.pending(macN(1)));
+    EXPECT_EQ(0u, q.depth());
+    EXPECT_EQ(1u, q.inFlight());
+    EXPECT_EQ(RenderQueue::Push::Queued, q.push(job(2, 1, "10.0.0.1")));
+    EXPECT_EQ(RenderQueue::Push::Merged, q.push(job(2, 2, "10.0.0.2")));
+    EXPECT_EQ(RenderQueue::Push::Merged, q.push(job(2, 3, "10.0.0.3")));
+    EXPECT_EQ(1u, q.depth());
+    EXPECT_EQ(2u, q.inFlight());
+    EXPECT_TRUE(q.pending(macN(2)));
+    EXPECT_FALSE(q.pending(macN(3)));
+    EXPECT_FALSE(q.waitIdle(20));  // still busy
+    gate.open();
+    ASSERT_TRUE(q.waitIdle(10000));
+    EXPECT_FALSE(q.pending(macN(1)));
+    EXPECT_FALSE(q.pending(macN(2)));
+    q.stop();
+    ASSERT_EQ(2u, rec.jobs.size());
+    // The merged job ran once, with the newest facts.
+    EXPECT_EQ(macN(2), rec.jobs[1].mac);
+    EXPECT_EQ(3u, rec.jobs[1].generation);
+    EXPECT_EQ("10.0.0.3", rec.jobs[1].ip);
+    EXPECT_EQ(1, rec.done[macN(1).value()]);
+    EXPECT_EQ(1, rec.done[macN(2).value()]);
+}
+
+TEST(RenderQueue, fullAtCapacity) {
+    Gate gate;
+    std::atomic<int> runs{0};
+    RenderQueue q(1, 2, [&](const RenderJob& j) {
+        if (j.mac == macN(1)) {
+            gate.wait();
+        }
+        ++runs;
+    });
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(1)));
+    ASSERT_TRUE(gate.waitFor(1));
+    EXPECT_EQ(RenderQueue::Push::Queued, q.push(job(2)));
+    EXPECT_EQ(RenderQueue::Push::Queued, q.push(job(3)));
+    EXPECT_EQ(RenderQueue::Push::Full, q.push(job(4)));
+    EXPECT_EQ(RenderQueue::Push::Full, q.push(job(5)));
+    // A MAC already waiting still merges when full.
+    EXPECT_EQ(RenderQueue::Push::Merged, q.push(job(3)));
+    EXPECT_EQ(2u, q.depth());
+    EXPECT_FALSE(q.pending(macN(4)));
+    gate.open();
+    ASSERT_TRUE(q.waitIdle(10000));
+    EXPECT_EQ(3, runs.load());
+    // Room again.
+    EXPECT_EQ(RenderQueue::Push::Queued, q.push(job(4)));
+    ASSERT_TRUE(q.waitIdle(10000));
+    EXPECT_EQ(4, runs.load());
+}
+
+TEST(RenderQueue, pushWhileRunningRunsAgainAndDoneComesOnce) {
+    Gate gate;
+    Recorder rec;
+    std::atomic<int> calls{0};
+    RenderQueue q(2, 100,
+                  [&](const RenderJob& j) {
+                      if (calls++ == 0) {
+                          gate.wait();
+                      }
+                      rec.ran(j);
+                  },
+                  [&](const Mac& m) { rec.finished(m); });
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(7, 1)));
+    ASSERT_TRUE(gate.waitFor(1));
+    // The first job runs: a new one for the same MAC is queued, not merged into it.
+    EXPECT_EQ(RenderQueue::Push::Queued, q.push(job(7, 2)));
+    EXPECT_TRUE(q.pending(macN(7)));
+    // The second worker must not start MAC 7 while the first still renders it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(0u, rec.runs());
+    gate.open();
+    ASSERT_TRUE(q.waitIdle(10000));
+    q.stop();
+    ASSERT_EQ(2u, rec.jobs.size());
+    EXPECT_EQ(1u, rec.jobs[0].generation);
+    EXPECT_EQ(2u, rec.jobs[1].generation);
+    EXPECT_EQ(1, rec.done[macN(7).value()]);
+}
+
+TEST(RenderQueue, sameMacNeverRunsTwiceAtOnce) {
+    constexpr int kMacs = 4;
+    std::atomic<int> running[kMacs] = {};
+    std::atomic<int> overlaps{0};
+    std::atomic<int> runs{0};
+    std::mutex mutex;
+    std::map<uint64_t, uint64_t> lastGeneration;
+    RenderQueue q(4, 1000, [&](const RenderJob& j) {
+        int n = j.mac.bytes[5];
+        if (running[n].fetch_add(1) != 0) {
+            ++overlaps;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(300));
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            lastGeneration[j.mac.value()] = j.generation;
+        }
+        ++runs;
+        running[n].fetch_sub(1);
+    });
+    uint64_t generation = 0;
+    for (int round = 0; round < 150; ++round) {
+        for (int n = 0; n < kMacs; ++n) {
+            RenderQueue::Push r = q.push(job(n, ++generation));
+            EXPECT_NE(RenderQueue::Push::Full, r);
+        }
+        if (round % 10 == 0) {
+            std::this_thread::sleep_for(std::chrono::microseconds(500));
+        }
+    }
+    ASSERT_TRUE(q.waitIdle(20000));
+    q.stop();
+    EXPECT_EQ(0, overlaps.load());
+    EXPECT_GE(runs.load(), kMacs);
+    // The last push of each MAC was rendered: no update is lost.
+    for (int n = 0; n < kMacs; ++n) {
+        EXPECT_EQ(generation - static_cast<uint64_t>(kMacs - 1 - n), lastGeneration[macN(n).value()]);
+    }
+}
+
+TEST(RenderQueue, stopDropsWaitingJobs) {
+    Gate gate;
+    Recorder rec;
+    auto q = std::make_unique<RenderQueue>(1, 100, [&](const RenderJob& j) {
+        if (j.mac == macN(1)) {
+            gate.wait();
+        }
+        rec.ran(j);
+    });
+    ASSERT_EQ(RenderQueue::Push::Queued, q->push(job(1)));
+    ASSERT_TRUE(gate.waitFor(1));
+    ASSERT_EQ(RenderQueue::Push::Queued, q->push(job(2)));
+    ASSERT_EQ(RenderQueue::Push::Queued, q->push(job(3)));
+    // stop() waits for the running job: call it from another thread.
+    std::thread stopper([&] { q->stop(); });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (q->push(job(9)) != RenderQueue::Push::Stopped &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(RenderQueue::Push::Stopped, q->push(job(4)));
+    EXPECT_EQ(0u, q->depth());
+    gate.open();
+    stopper.join();
+    ASSERT_EQ(1u, rec.jobs.size());  // only the running job finished
+    EXPECT_EQ(macN(1), rec.jobs[0].mac);
+    EXPECT_TRUE(q->waitIdle(100));
+    EXPECT_FALSE(q->pending(macN(2)));
+    q->stop();  // twice is harmless
+    q.reset();  // and so is the destructor after stop
+}
+
+TEST(RenderQueue, workerExceptionsAreSwallowed) {
+    Recorder rec;
+    std::atomic<int> runs{0};
+    RenderQueue q(1, 10,
+                  [&](const RenderJob&) {
+                      ++runs;
+                      throw std::runtime_error("render failed");
+                  },
+                  [&](const Mac& m) {
+                      rec.finished(m);
+                      throw std::runtime_error("done failed");
+                  });
+    q.push(job(1));
+    q.push(job(2));
+    ASSERT_TRUE(q.waitIdle(10000));
+    EXPECT_EQ(RenderQueue::Push::Queued, q.push(job(3)));
+    ASSERT_TRUE(q.waitIdle(10000));
+    q.stop();
+    EXPECT_EQ(3, runs.load());
+    EXPECT_EQ(3u, rec.done.size());
+}
+
+TEST(RenderQueue, destructorWithWaitingJobs) {
+    std::atomic<int> runs{0};
+    {
+        RenderQueue q(2, 1000, [&](const RenderJob&) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            ++runs;
+        });
+        for (int i = 0; i < 500; ++i) {
+            q.push(job(i));
+        }
+    }
+    EXPECT_LT(runs.load(), 500);  // waiting jobs were dropped, not rendered
+}
+
+}  // namespace
