@@ -22,7 +22,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--hook", required=True)
-    ap.add_argument("--profiles", required=True)
+    ap.add_argument("--profiles", help="profiles folder; omit to use the hook's installed default")
     ap.add_argument("--http-port", type=int, default=8080)
     ap.add_argument("--tftp-port", type=int, default=69)
     ap.add_argument("--interface")
@@ -37,7 +37,8 @@ def main():
             lib["library"] = args.hook
             p = lib.setdefault("parameters", {})
             p["output-dir"] = args.out
-            p["profiles-dir"] = args.profiles
+            if args.profiles:
+                p["profiles-dir"] = args.profiles
             p["base-url"] = re.sub(r":8080/", f":{args.http_port}/", p["base-url"])
     if args.interface:
         d4["interfaces-config"]["interfaces"] = [args.interface]
