@@ -7,11 +7,18 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <dirent.h>
 #include <fstream>
 #include <sstream>
 
 namespace phoneprov {
+
+namespace {
+/// @brief Gives every catalogue a distinct number (for the vendor-class cache).
+std::atomic<uint64_t> catalogueGeneration{0};
+}  // namespace
 
 struct Catalogue::Compiled {
     std::unique_ptr<re2::RE2::Set> set;
@@ -306,7 +313,7 @@ VendorProfile Catalogue::parseProfile(const nlohmann::json& j, const std::string
     return (v);
 }
 
-Catalogue::Catalogue() : compiled_(new Compiled) {}
+Catalogue::Catalogue() : compiled_(new Compiled), generation_(++catalogueGeneration) {}
 Catalogue::~Catalogue() = default;
 
 std::shared_ptr<const Catalogue> Catalogue::load(const std::string& folder) {
@@ -402,12 +409,46 @@ int Catalogue::find(std::string_view id) const {
     return (-1);
 }
 
+namespace {
+
+/// @brief A small per-thread cache of option 60 verdicts: a fleet sends few distinct
+/// vendor classes, so most packets skip the regex engine. Direct-mapped and bounded:
+/// random strings from an attacker only evict entries, at the regex engine's cost.
+struct ClassCacheSlot {
+    const void* owner = nullptr;
+    uint64_t generation = 0;
+    std::string key;
+    VendorClassMatch value;
+};
+
+constexpr size_t kClassCacheSlots = 256;
+constexpr size_t kClassCacheMaxKey = 64;
+
+}  // namespace
+
 VendorClassMatch Catalogue::matchVendorClass(std::string_view vendorClass) const {
-    VendorClassMatch m;
     std::string_view vc = trimVendorClass(vendorClass);
     if (vc.empty() || compiled_->patterns.empty()) {
-        return (m);
+        return (VendorClassMatch());
     }
+    if (vc.size() > kClassCacheMaxKey) {
+        return (matchUncached(vc));
+    }
+    thread_local std::vector<ClassCacheSlot> cache(kClassCacheSlots);
+    ClassCacheSlot& slot = cache[std::hash<std::string_view>()(vc) % kClassCacheSlots];
+    if (slot.owner == this && slot.generation == generation_ && slot.key == vc) {
+        return (slot.value);
+    }
+    VendorClassMatch m = matchUncached(vc);
+    slot.owner = this;
+    slot.generation = generation_;
+    slot.key.assign(vc.data(), vc.size());
+    slot.value = m;
+    return (m);
+}
+
+VendorClassMatch Catalogue::matchUncached(std::string_view vc) const {
+    VendorClassMatch m;
     thread_local std::vector<int> hits;
     hits.clear();
     if (!compiled_->set->Match(re2::StringPiece(vc.data(), vc.size()), &hits) || hits.empty()) {

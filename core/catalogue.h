@@ -118,10 +118,12 @@ public:
 private:
     Catalogue();
     void compile();
+    VendorClassMatch matchUncached(std::string_view trimmed) const;
 
     std::vector<VendorProfile> vendors_;
     struct Compiled;
     std::unique_ptr<Compiled> compiled_;
+    uint64_t generation_;  ///< unique per catalogue, so a cache never outlives its owner
 };
 
 using CataloguePtr = std::shared_ptr<const Catalogue>;

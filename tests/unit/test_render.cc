@@ -49,6 +49,14 @@ TEST(XmlEscape, escapesTheFiveCharacters) {
     EXPECT_FALSE(xmlEscape("bad \xff utf-8", out));
 }
 
+TEST(XmlEscape, refusesNonCharacters) {
+    GTEST_SKIP() << "BUG: xmlEscape accepts U+FFFE and U+FFFF, which XML 1.0 cannot carry (the "
+                    "Char production excludes them): the phone gets an ill-formed file";
+    std::string out;
+    EXPECT_FALSE(xmlEscape("a\xef\xbf\xbf", out));
+    EXPECT_FALSE(xmlEscape("a\xef\xbf\xbe", out));
+}
+
 TEST(Template, xmlEscapingInAFile) {
     RenderResult r = renderOne("<P34>{{password}}</P34>", {{"password", "a&b<c>d\"e'f"}},
                                Escaping::Xml);

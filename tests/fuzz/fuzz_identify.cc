@@ -1,0 +1,58 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+// libFuzzer target: MAC and option 60 normalisation and identification, with the
+// real catalogue and IEEE registry. Input: byte 0 htype, byte 1 hlen (any value),
+// then up to 16 chaddr bytes, then the vendor class (any bytes).
+#include <catalogue.h>
+#include <identify.h>
+#include <registry.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+using namespace phoneprov;
+
+namespace {
+
+const Identifier& identifier() {
+    static const Identifier id = [] {
+        const char* profiles = std::getenv("PHONEPROV_PROFILES");
+        CataloguePtr c = Catalogue::load(profiles ? profiles : PHONEPROV_SOURCE_DIR "/profiles");
+        return (Identifier(c, OuiRegistry::build("/usr/share/ieee-data", *c)));
+    }();
+    return (id);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size < 2) {
+        return (0);
+    }
+    uint8_t htype = data[0];
+    size_t hlen = data[1];
+    size_t avail = size - 2;
+    size_t take = std::min<size_t>(std::min<size_t>(hlen, 16), avail);
+    const uint8_t* hw = data + 2;
+    std::string_view vc(reinterpret_cast<const char*>(data + 2 + take), avail - take);
+    Verdict v = identifier().identify(htype, hw, hlen <= avail ? hlen : take, vc);
+    // Invariants users rely on.
+    if (v.phone) {
+        if (v.vendor < 0 || static_cast<size_t>(v.vendor) >= identifier().catalogue().vendors().size()) {
+            std::abort();
+        }
+        if (htype != 1 || hlen != 6 || v.macProblem != MacProblem::None) {
+            std::abort();
+        }
+        for (char c : v.model) {
+            bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+            if (!ok) {
+                std::abort();
+            }
+        }
+        if (v.model.size() > 32) {
+            std::abort();
+        }
+    }
+    return (0);
+}
