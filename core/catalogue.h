@@ -123,7 +123,8 @@ private:
     std::vector<VendorProfile> vendors_;
     struct Compiled;
     std::unique_ptr<Compiled> compiled_;
-    uint64_t generation_;  ///< unique per catalogue, so a cache never outlives its owner
+    struct ClassCache;
+    std::unique_ptr<ClassCache> cache_;
 };
 
 using CataloguePtr = std::shared_ptr<const Catalogue>;

@@ -23,6 +23,7 @@ const std::vector<Keyword> kTopKeywords = {
     {"provision-unknown", JType::Bool, false},
     {"file-group", JType::String, false},
     {"render", JType::Bool, false},
+    {"client-classes", JType::String, false},
     {"render-threads", JType::Int, false},
     {"queue-size", JType::Int, false},
     {"render-wait-ms", JType::Int, false},
@@ -91,6 +92,17 @@ std::string installedProfilesDir(const std::string& file, const std::string& rel
         }
     }
     return (PHONEPROV_PROFILES_DIR);
+}
+
+bool configUsesPhoneClasses(const nlohmann::json& config) {
+    // Every place Kea reads a class name or expression: guards, definitions,
+    // required classes, reservation classes, test expressions. Our own hook
+    // parameters are left out. A plain text search over the rest is enough.
+    nlohmann::json copy = config.contains("Dhcp4") ? config["Dhcp4"] : config;
+    if (copy.is_object() && copy.contains("hooks-libraries")) {
+        copy.erase("hooks-libraries");
+    }
+    return (copy.dump().find("PHONEPROV") != std::string::npos);
 }
 
 std::vector<std::string> configKeywords() {
@@ -197,9 +209,14 @@ Config parseConfig(const nlohmann::json& params) {
     c.provisionUnknown = getBool(params, "provision-unknown", false);
     c.render = getBool(params, "render", true);
     c.fileGroup = getString(params, "file-group");
+    c.clientClasses = getString(params, "client-classes", "auto");
+    if (c.clientClasses != "auto" && c.clientClasses != "always" && c.clientClasses != "never") {
+        throw ConfigError(where + ": 'client-classes' '" + c.clientClasses +
+                          "' must be auto, always or never");
+    }
     c.renderThreads = static_cast<int>(getInt(params, "render-threads", 2, 1, 64, where));
     c.queueSize = static_cast<int>(getInt(params, "queue-size", 65536, 16, 1000000, where));
-    c.renderWaitMs = static_cast<int>(getInt(params, "render-wait-ms", 2000, 0, 30000, where));
+    c.renderWaitMs = static_cast<int>(getInt(params, "render-wait-ms", 0, 0, 30000, where));
     c.renderInterval = static_cast<int>(getInt(params, "render-interval", 60, 0, 86400, where));
     return (c);
 }

@@ -49,9 +49,12 @@ struct Config {
     std::string fileGroup;
     int renderThreads = 2;
     int queueSize = 65536;
-    int renderWaitMs = 2000;   ///< how long an ACK may wait for its phone's render
+    int renderWaitMs = 0;      ///< how long an ACK may wait for its phone's render (0: never)
     int renderInterval = 60;   ///< seconds before the same MAC is rendered again
     bool render = true;        ///< rendering on (off: options only)
+    /// Whether phones are put into PHONEPROV and PHONEPROV_<VENDOR>: "always", "never",
+    /// or "auto" (when the Kea configuration refers to those classes).
+    std::string clientClasses = "auto";
 };
 
 /// @brief Parses and checks the hook parameters (a JSON map).
@@ -63,6 +66,10 @@ Config parseConfig(const nlohmann::json& params);
 /// @param file the hook library or the tool's executable.
 /// @param relative the path from that file's folder to the installed profiles.
 std::string installedProfilesDir(const std::string& file, const std::string& relative);
+
+/// @brief Whether a Kea DHCPv4 configuration refers to the classes PHONEPROV or
+/// PHONEPROV_<VENDOR> anywhere but in the hook parameters (client-classes "auto").
+bool configUsesPhoneClasses(const nlohmann::json& config);
 
 /// @brief The keywords the hook takes at top level (for docs and tests).
 std::vector<std::string> configKeywords();

@@ -81,7 +81,7 @@ public:
 private:
     void renderJob(const ::phoneprov::RenderJob& job);
     void renderDone(const ::phoneprov::Mac& mac);
-    void maybeQueue(const PacketVerdict& v, const std::string& label, uint32_t ip);
+    void maybeQueue(const PacketVerdict& v, const isc::dhcp::Pkt4& query, uint32_t ip);
     void onWake();
     void timerLoop();
     void releaseParked(uint64_t mac, bool timedOut);
@@ -97,6 +97,8 @@ private:
 
     mutable std::mutex hosts_mutex_;
     ::phoneprov::HostIndexPtr hosts_;
+    /// Whether identified phones get the classes (decided at configure time).
+    std::atomic<bool> add_classes_{true};
 
     std::unique_ptr<::phoneprov::RenderQueue> queue_;
     std::mutex recent_mutex_;

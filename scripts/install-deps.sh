@@ -7,10 +7,12 @@ PACKAGES=(
   build-essential cmake pkg-config python3
   kea-dev libre2-dev libkainjow-mustache-dev nlohmann-json3-dev libboost-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # packages (scripts/build-packages.sh): dpkg-buildflags, dpkg-shlibdeps, rpmbuild
+  dpkg-dev rpm
   # run time
   kea-dhcp4-server kea-ctrl-agent kea-admin kea-common ieee-data
   # integration tests and the quick start
-  nginx-light tftpd-hpa tftp-hpa curl jq iproute2 procps passwd
+  nginx-light tftpd-hpa tftp-hpa curl jq iproute2 procps passwd sip-tester
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -10,5 +10,9 @@ int cmdRender(int argc, char** argv);
 int cmdValidate(int argc, char** argv);
 /// @brief `phoneprov simulate`: a booting phone (tools/sim).
 int cmdSimulate(int argc, char** argv);
+/// @brief `phoneprov pnp`: the SIP PnP responder (tools/pnp.cc).
+int cmdPnp(int argc, char** argv);
+/// @brief `phoneprov resync`: the vendors' re-sync NOTIFY to leased phones (tools/resync.cc).
+int cmdResync(int argc, char** argv);
 
 #endif  // PHONEPROV_TOOLS_COMMANDS_H

@@ -19,6 +19,8 @@ const Command kCommands[] = {
     {"render", cmdRender, "render --config kea.json [--mac MAC] [--output DIR]: render offline"},
     {"validate", cmdValidate, "validate [--profiles-dir D] [--config kea.json]: check profiles"},
     {"simulate", cmdSimulate, "simulate --mac MAC [--vendor-class S] ...: boot a phone"},
+    {"pnp", cmdPnp, "pnp --config kea.json [--interface IF]...: SIP PnP responder (daemon)"},
+    {"resync", cmdResync, "resync (--mac MAC | --all) --config kea.json: re-sync NOTIFY to phones"},
 };
 
 void usage(FILE* out) {

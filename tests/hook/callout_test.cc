@@ -136,6 +136,37 @@ TEST_F(CalloutTest, ReservationPinsVendorAndModel) {
     EXPECT_TRUE(rsp->getOption(66));
 }
 
+TEST_F(CalloutTest, AutoClassesFollowTheConfiguration) {
+    TearDown();
+    HookFixture::SetUp();
+    ElementPtr p = goodParams();
+    p->set("client-classes", Element::create("auto"));
+    ASSERT_TRUE(load(p));
+    // A configuration that never names the classes: phones get options, no classes.
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24"}]})");
+    Pkt4Ptr q = query(DHCPDISCOVER, kYealinkMac, "yealink");
+    Pkt4Ptr rsp = exchange(q);
+    EXPECT_FALSE(q->inClass("PHONEPROV"));
+    EXPECT_TRUE(rsp->getOption(66));
+    // A pool guarded by PHONEPROV: the classes are added.
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24",
+        "pools": [{"pool": "192.0.2.10-192.0.2.20", "client-class": "PHONEPROV"}]}]})");
+    q = query(DHCPDISCOVER, kYealinkMac, "yealink");
+    exchange(q);
+    EXPECT_TRUE(q->inClass("PHONEPROV"));
+    EXPECT_TRUE(q->inClass("PHONEPROV_YEALINK"));
+    // A class expression naming one vendor's class also counts.
+    configured(R"J({"client-classes": [{"name": "X", "test": "member('PHONEPROV_SNOM')"}]})J");
+    q = query(DHCPDISCOVER, kYealinkMac, "yealink");
+    exchange(q);
+    EXPECT_TRUE(q->inClass("PHONEPROV_YEALINK"));
+    // Hook parameters alone do not count.
+    configured(R"({"hooks-libraries": [{"library": "x", "parameters": {"c": "PHONEPROV"}}]})");
+    q = query(DHCPDISCOVER, kYealinkMac, "yealink");
+    exchange(q);
+    EXPECT_FALSE(q->inClass("PHONEPROV"));
+}
+
 TEST_F(CalloutTest, HostileHardwareAddressesAreNotPhones) {
     struct Hostile {
         int line_;

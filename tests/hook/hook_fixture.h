@@ -83,6 +83,7 @@ protected:
         p->set("profiles-dir", Element::create(std::string(PHONEPROV_SOURCE_DIR) + "/profiles"));
         p->set("tftp-server", Element::create("192.0.2.69"));
         p->set("render-wait-ms", Element::create(0));
+        p->set("client-classes", Element::create("always"));
         return (p);
     }
 

@@ -141,7 +141,7 @@ TEST(ParseConfig, defaults) {
     EXPECT_EQ("", c.fileGroup);
     EXPECT_EQ(2, c.renderThreads);
     EXPECT_EQ(65536, c.queueSize);
-    EXPECT_EQ(2000, c.renderWaitMs);
+    EXPECT_EQ(0, c.renderWaitMs);  // ACKs are not held back unless asked
     EXPECT_EQ(60, c.renderInterval);
     EXPECT_TRUE(c.render);
 }
@@ -161,7 +161,7 @@ TEST(ParseConfig, everyParameter) {
         "render": false,
         "render-threads": 64,
         "queue-size": 16,
-        "render-wait-ms": 0,
+        "render-wait-ms": 30000,
         "render-interval": 86400,
         "comment": "anything"
     })");
@@ -183,7 +183,7 @@ TEST(ParseConfig, everyParameter) {
     EXPECT_FALSE(c.render);
     EXPECT_EQ(64, c.renderThreads);
     EXPECT_EQ(16, c.queueSize);
-    EXPECT_EQ(0, c.renderWaitMs);
+    EXPECT_EQ(30000, c.renderWaitMs);
     EXPECT_EQ(86400, c.renderInterval);
 }
 

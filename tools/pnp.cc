@@ -1,0 +1,719 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+// `phoneprov pnp`: the SIP PnP responder (RFC 6080). Phones multicast a SUBSCRIBE
+// (Event: ua-profile) to 224.0.1.75:5060 at boot; we answer 200 OK, render the
+// phone's files as the hook would, and send a NOTIFY whose body is the URL that
+// DHCP gives the same phone. One thread, Boost.Asio; every datagram is untrusted.
+#include "args.h"
+#include "commands.h"
+
+#include <identify.h>
+#include <params.h>
+#include <provisioner.h>
+#include <reservations.h>
+#include <safe_write.h>
+#include <sip.h>
+
+#include <boost/asio.hpp>
+
+#include <arpa/inet.h>
+#include <grp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <unordered_map>
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+using Clock = std::chrono::steady_clock;
+using namespace phoneprov;
+using phoneprov::tools::Args;
+using phoneprov::tools::UsageError;
+
+namespace phoneprov {
+namespace tools {
+
+/// @brief The profiles installed next to this program, or the compiled-in default.
+std::string installedProfiles() {
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0) {
+        return (PHONEPROV_PROFILES_DIR);
+    }
+    return (installedProfilesDir(std::string(buf, static_cast<size_t>(n)), PHONEPROV_BIN_TO_PROFILES));
+}
+
+/// @brief Reads a Kea configuration and the hook parameters in it, as the hook
+/// would: catalogue, IEEE registry with the admin's prefixes, reservations.
+/// Also used by `phoneprov resync` (tools/resync.cc).
+/// @param profilesDir, registryDir: overrides ("" to keep the configuration's).
+/// @throw ConfigError.
+void loadKeaSetup(const std::string& path, const std::string& profilesDir,
+                  const std::string& registryDir, nlohmann::json& kea, Config& config,
+                  std::shared_ptr<const Identifier>& identifier, HostIndexPtr& hosts,
+                  std::vector<std::string>& warnings) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw ConfigError("cannot read '" + path + "'");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    kea = parseKeaConfigText(text.str(), path);
+    nlohmann::json params = findHookParameters(kea);
+    if (params.is_null()) {
+        throw ConfigError(path + ": the configuration loads no libdhcp_phoneprov.so");
+    }
+    config = parseConfig(params);
+    if (!profilesDir.empty()) {
+        config.profilesDir = profilesDir;
+    } else if (!params.contains("profiles-dir")) {
+        config.profilesDir = installedProfiles();
+    }
+    if (!registryDir.empty()) {
+        config.registryDir = registryDir;
+    }
+    CataloguePtr catalogue = Catalogue::load(config.profilesDir);
+    std::vector<std::pair<Prefix, int>> admin;
+    for (const auto& p : config.ouiPrefixes) {
+        int vendor = catalogue->find(p.second);
+        auto prefix = parsePrefix(p.first);
+        if (vendor < 0 || !prefix) {
+            throw ConfigError("oui-prefixes: '" + p.first + "' -> '" + p.second + "' is not usable");
+        }
+        admin.emplace_back(*prefix, vendor);
+    }
+    OuiRegistryPtr registry = OuiRegistry::build(config.registryDir, *catalogue, admin);
+    for (const std::string& missing : registry->stats().missingFiles) {
+        warnings.push_back("IEEE registry file missing: " + missing);
+    }
+    identifier = std::make_shared<const Identifier>(catalogue, registry);
+    std::vector<std::string> problems;
+    hosts = HostIndex::build(kea, problems);
+    for (const std::string& p : problems) {
+        warnings.push_back("reservation " + p);
+    }
+}
+
+}  // namespace tools
+}  // namespace phoneprov
+
+namespace {
+
+const char* const kPnpGroup = "224.0.1.75";
+
+enum class Level { Debug, Info, Warn, Error };
+bool gVerbose = false;
+
+void logLine(Level level, const std::string& msg) {
+    if (level == Level::Debug && !gVerbose) {
+        return;
+    }
+    static const char* const kPrefix[] = {"debug", "info", "warning", "error"};
+    std::fprintf(stderr, "%s: %s\n", kPrefix[static_cast<int>(level)], msg.c_str());
+}
+
+/// @brief Text from a datagram, safe for a log line: at most 64 characters,
+/// anything but printable ASCII as \xNN.
+std::string printable(std::string_view s) {
+    std::string out;
+    for (size_t i = 0; i < s.size() && i < 64; ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            char hex[8];
+            std::snprintf(hex, sizeof(hex), "\\x%02x", c);
+            out += hex;
+        }
+    }
+    return (s.size() > 64 ? out + "..." : out);
+}
+
+std::string text(const udp::endpoint& e) {
+    return (sip::hostPort(sip::Endpoint{e.address().to_string(), e.port()}));
+}
+
+/// @brief At most 20 lines per 10 seconds (a flood of garbage must not flood the
+/// log), a line when it starts leaving lines out, and one saying how many it left out.
+class LogLimiter {
+public:
+    void note(Level level, const std::string& msg) {
+        auto now = Clock::now();
+        if (now - windowStart_ > std::chrono::seconds(10)) {
+            if (suppressed_) {
+                logLine(Level::Warn, std::to_string(suppressed_) + " similar lines left out");
+            }
+            windowStart_ = now;
+            lines_ = 0;
+            suppressed_ = 0;
+        }
+        if (++lines_ > 20) {
+            if (++suppressed_ == 1) {
+                logLine(Level::Warn, "more than 20 lines in 10 seconds: the next ones are left out");
+            }
+            return;
+        }
+        logLine(level, msg);
+    }
+
+private:
+    Clock::time_point windowStart_{};
+    int lines_ = 0;
+    int suppressed_ = 0;
+};
+
+gid_t lookupGroup(const std::string& name) {
+    if (name.empty()) {
+        return (static_cast<gid_t>(-1));
+    }
+    struct group grp;
+    struct group* result = nullptr;
+    std::vector<char> buf(16384);
+    if (getgrnam_r(name.c_str(), &grp, buf.data(), buf.size(), &result) != 0 || !result) {
+        throw ConfigError("'file-group' '" + name + "' is not a group");
+    }
+    return (result->gr_gid);
+}
+
+/// @brief Everything read from the Kea configuration; replaced whole on SIGHUP.
+struct Setup {
+    Config config;
+    std::shared_ptr<const Identifier> identifier;
+    HostIndexPtr hosts;
+    ProvisioningPtr provisioning;
+    std::unique_ptr<OutputDir> output;
+};
+
+struct Options {
+    std::string config;
+    std::string profilesDir;
+    std::string registryDir;
+    std::vector<std::string> interfaces;
+    std::string listen = "0.0.0.0";
+    int port = 5060;
+    bool multicast = true;
+    long maxRequests = 0;   ///< 0: run until stopped
+    int t1Ms = 500;         ///< RFC 3261 T1
+    int notifyTries = 7;    ///< NOTIFY sends before giving up (7: 0.5 to 32 s)
+};
+
+std::shared_ptr<const Setup> loadSetup(const Options& o) {
+    auto s = std::make_shared<Setup>();
+    nlohmann::json kea;
+    std::vector<std::string> warnings;
+    tools::loadKeaSetup(o.config, o.profilesDir, o.registryDir, kea, s->config, s->identifier,
+                        s->hosts, warnings);
+    s->provisioning = Provisioning::build(s->identifier->cataloguePtr(), s->config, warnings);
+    for (const std::string& w : warnings) {
+        logLine(Level::Warn, w);
+    }
+    s->output.reset(new OutputDir(s->config.outputDir, 0640, lookupGroup(s->config.fileGroup)));
+    std::string bad = s->config.render ? s->output->check() : "";
+    if (!bad.empty()) {
+        throw ConfigError("output-dir: " + bad);
+    }
+    return (s);
+}
+
+/// @brief Who sent a PnP SUBSCRIBE: the Event's vendor when the catalogue knows
+/// it, else what identification makes of the MAC (and the User-Agent as a vendor
+/// class); a reservation's pinned vendor wins, as on the DHCP path.
+Verdict identifyPnp(const Setup& s, const sip::PnpSubscribe& p) {
+    const Identifier& id = *s.identifier;
+    Verdict v = id.identify(p.mac, p.userAgent);
+    if (v.macProblem != MacProblem::None) {
+        return (v);
+    }
+    const auto& vendors = id.catalogue().vendors();
+    int named = sip::pnpVendor(id.catalogue(), p.vendor);
+    if (named >= 0) {
+        bool agree = v.prefixVendor >= 0 && vendors[v.prefixVendor].family == vendors[named].family;
+        v.phone = true;
+        v.vendor = named;
+        v.model = sip::pnpModel(vendors[named], p.model);
+        v.confidence = agree ? Confidence::Sure : Confidence::Class;
+        v.reason = agree ? "Event vendor and MAC prefix agree" : "Event vendor";
+    }
+    const HostEntry* host = s.hosts->find(p.mac);
+    if (host && !host->pinVendor.empty() && !id.pin(v, host->pinVendor, host->pinModel)) {
+        logLine(Level::Warn, p.mac.colon() + ": reservation pins unknown vendor '" + host->pinVendor + "'");
+    }
+    return (v);
+}
+
+class Responder {
+public:
+    Responder(asio::io_context& io, const Options& o, std::shared_ptr<const Setup> setup)
+        : io_(io), opts_(o), setup_(std::move(setup)), rng_(std::random_device{}()) {}
+
+    /// @throw ConfigError or boost::system::system_error when a socket cannot be set up.
+    void open() {
+        asio::ip::address listen = asio::ip::make_address(opts_.listen);
+        if (opts_.multicast && !listen.is_v4()) {
+            throw ConfigError("multicast needs an IPv4 --listen address (or --no-multicast)");
+        }
+        // One socket receives unicast and sends everything. Bound to 0.0.0.0 it
+        // also receives the group; bound to one address it cannot, so a second
+        // socket bound to the group address receives that.
+        sockets_.push_back(bind(udp::endpoint(listen, static_cast<unsigned short>(opts_.port))));
+        if (!opts_.multicast) {
+            logLine(Level::Info, "listening on " + text(sockets_[0]->sock.local_endpoint()) + " (unicast only)");
+            return;
+        }
+        if (!listen.is_unspecified()) {
+            sockets_.push_back(bind(udp::endpoint(asio::ip::make_address(kPnpGroup),
+                                                  static_cast<unsigned short>(opts_.port))));
+        }
+        udp::socket& group = sockets_.back()->sock;
+        std::vector<std::string> interfaces = opts_.interfaces;
+        if (interfaces.empty()) {
+            interfaces.push_back("");  // the kernel's choice (the default route's interface)
+        }
+        for (const std::string& name : interfaces) {
+            join(group, name);
+        }
+        std::string names;
+        for (const std::string& name : interfaces) {
+            names += (names.empty() ? "" : ", ") + (name.empty() ? "the default interface" : name);
+        }
+        logLine(Level::Info, "listening on " + text(sockets_[0]->sock.local_endpoint()) + ", group " +
+                             kPnpGroup + " joined on " + names);
+    }
+
+    void start() {
+        for (auto& s : sockets_) {
+            receive(*s);
+        }
+    }
+
+    void reload(std::shared_ptr<const Setup> setup) {
+        setup_ = std::move(setup);
+        recent_.clear();
+    }
+
+private:
+    struct Socket {
+        explicit Socket(asio::io_context& io) : sock(io) {}
+        udp::socket sock;
+        std::vector<char> buf = std::vector<char>(65536);
+        udp::endpoint from;
+    };
+
+    /// @brief A response already sent, for retransmitted requests (RFC 3261 17.2.2).
+    struct Answered {
+        std::string bytes;
+        udp::endpoint to;
+        Clock::time_point when;
+    };
+
+    /// @brief A NOTIFY waiting for its final response.
+    struct Pending {
+        std::string bytes;
+        udp::endpoint to;
+        std::string mac;
+        int sent = 0;
+        std::chrono::milliseconds interval{0};
+        std::unique_ptr<asio::steady_timer> timer;
+    };
+
+    std::unique_ptr<Socket> bind(const udp::endpoint& at) {
+        auto s = std::make_unique<Socket>(io_);
+        s->sock.open(at.protocol());
+        s->sock.set_option(asio::socket_base::reuse_address(true));
+        s->sock.bind(at);
+        s->sock.non_blocking(true);
+        return (s);
+    }
+
+    void join(udp::socket& s, const std::string& name) {
+        ip_mreqn mreq{};
+        inet_pton(AF_INET, kPnpGroup, &mreq.imr_multiaddr);
+        if (!name.empty()) {
+            mreq.imr_ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+            if (mreq.imr_ifindex == 0) {
+                throw ConfigError("--interface " + name + ": no such interface");
+            }
+        }
+        int fd = s.native_handle();
+        if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) != 0) {
+            throw ConfigError("cannot join " + std::string(kPnpGroup) + " on " +
+                              (name.empty() ? "the default interface" : name) + ": " +
+                              std::strerror(errno));
+        }
+        int off = 0;  // only the groups joined on this socket, not every socket's
+        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &off, sizeof(off));
+    }
+
+    void receive(Socket& s) {
+        s.sock.async_receive_from(asio::buffer(s.buf), s.from,
+                                  [this, &s](const boost::system::error_code& ec, size_t n) {
+            if (ec == asio::error::operation_aborted) {
+                return;
+            }
+            if (ec) {
+                limiter_.note(Level::Warn, "receive: " + ec.message());
+            } else {
+                try {
+                    onDatagram(std::string_view(s.buf.data(), n), s.from);
+                } catch (const std::exception& e) {
+                    limiter_.note(Level::Error, "datagram from " + text(s.from) + ": " + e.what());
+                }
+            }
+            receive(s);
+        });
+    }
+
+    void send(const std::string& bytes, const udp::endpoint& to) {
+        boost::system::error_code ec;
+        sockets_[0]->sock.send_to(asio::buffer(bytes), to, 0, ec);
+        if (ec) {
+            limiter_.note(Level::Warn, "send to " + text(to) + ": " + ec.message());
+        }
+    }
+
+    /// @brief Our address as the peer reaches us: the listen address, or the one
+    /// the kernel picks to route to the peer.
+    sip::Endpoint local(const udp::endpoint& peer) {
+        asio::ip::address a = sockets_[0]->sock.local_endpoint().address();
+        if (a.is_unspecified()) {
+            udp::socket probe(io_);
+            boost::system::error_code ec;
+            probe.open(peer.protocol(), ec);
+            probe.connect(peer, ec);
+            if (!ec) {
+                a = probe.local_endpoint(ec).address();
+            }
+        }
+        return (sip::Endpoint{a.to_string(), opts_.port});
+    }
+
+    std::string token() {
+        char buf[17];
+        std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(rng_()));
+        return (buf);
+    }
+
+    void onDatagram(std::string_view data, const udp::endpoint& from) {
+        sip::Message m;
+        std::string error;
+        if (!sip::parse(data, m, error)) {
+            if (error != "empty datagram or keep-alive") {
+                limiter_.note(Level::Warn, "malformed datagram from " + text(from) + " (" +
+                                              std::to_string(data.size()) + " bytes): " + error);
+            }
+            return;
+        }
+        if (!m.request) {
+            onResponse(m, from);
+        } else if (m.method == "SUBSCRIBE") {
+            onSubscribe(m, from);
+        } else {
+            logLine(Level::Debug, "ignored " + printable(m.method) + " from " + text(from));
+        }
+    }
+
+    void onSubscribe(const sip::Message& m, const udp::endpoint& from) {
+        std::string key = sip::transactionKey(m);
+        auto again = answered_.find(key);
+        if (again != answered_.end()) {
+            logLine(Level::Debug, "retransmitted SUBSCRIBE from " + text(from) + ": 200 OK again");
+            send(again->second.bytes, again->second.to);
+            return;
+        }
+        sip::PnpSubscribe p;
+        std::string why;
+        if (!sip::parsePnpSubscribe(m, p, why)) {
+            limiter_.note(Level::Info, "ignored SUBSCRIBE from " + text(from) + ": " + why);
+            return;
+        }
+        if (opts_.maxRequests > 0 && handled_ >= opts_.maxRequests) {
+            limiter_.note(Level::Info, "ignored SUBSCRIBE from " + text(from) + ": --max-requests reached");
+            return;
+        }
+        std::shared_ptr<const Setup> setup = setup_;
+        const auto& vendors = setup->identifier->catalogue().vendors();
+        Verdict v = identifyPnp(*setup, p);
+        std::string who = p.mac.colon() + " from " + text(from);
+        if (v.macProblem != MacProblem::None) {
+            limiter_.note(Level::Info, "ignored SUBSCRIBE of " + who + ": " + v.reason);
+            return;
+        }
+        if (!v.phone) {
+            limiter_.note(Level::Info, "ignored SUBSCRIBE of " + who + ": unknown vendor '" +
+                                          printable(p.vendor) + "' (User-Agent '" +
+                                          printable(p.userAgent) + "'; " + v.reason + ")");
+            return;
+        }
+        const VendorProfile& vendor = vendors[v.vendor];
+        if (!vendor.sipPnp || !setup->provisioning->enabled(v.vendor)) {
+            limiter_.note(Level::Info, "ignored SUBSCRIBE of " + who + ": vendor " + vendor.id +
+                                          (vendor.sipPnp ? " is disabled" : " does not use SIP PnP"));
+            return;
+        }
+        std::string tag = token();
+        sip::Endpoint source{from.address().to_string(), from.port()};
+        auto ok = sip::makeResponse(m, 200, "OK", tag, source);
+        if (!ok) {
+            return;  // parsePnpSubscribe checked every header makeResponse needs
+        }
+        udp::endpoint to = target(*ok, from);
+        ok->add("Contact", "<sip:" + sip::hostPort(local(to)) + ">");
+        ok->add("Expires", "0");
+        std::string bytes = sip::serialize(*ok);
+        send(bytes, to);
+        remember(key, Answered{bytes, to, Clock::now()});
+        ++handled_;
+        std::string rendered = render(*setup, v, p.mac, source.address);
+        const std::string& url = setup->provisioning->vendorUrl(v.vendor);
+        sip::Local me;
+        me.contact = local(to);
+        me.branch = std::string(sip::kBranchCookie) + token();
+        me.cseq = 1;
+        auto notify = sip::makePnpNotify(m, tag, url, me);
+        if (notify) {
+            startNotify(me.branch, sip::serialize(*notify), to, p.mac.colon());
+        }
+        logLine(Level::Info, "SUBSCRIBE of " + who + ": " + vendor.id + " '" + v.model + "' (" +
+                             confidenceText(v.confidence) + "): 200 OK, NOTIFY " + url + rendered);
+        finishIfDone();
+    }
+
+    /// @brief Where a response goes: its top Via (received, rport), else the source.
+    udp::endpoint target(const sip::Message& response, const udp::endpoint& from) {
+        sip::Endpoint t;
+        boost::system::error_code ec;
+        if (sip::viaTarget(response, t)) {
+            asio::ip::address a = asio::ip::make_address(t.address, ec);
+            if (!ec && a.is_v4() == from.address().is_v4()) {
+                return (udp::endpoint(a, static_cast<unsigned short>(t.port)));
+            }
+        }
+        return (from);
+    }
+
+    /// @brief Renders the phone's files as the hook does; "" or ", N files written...".
+    std::string render(const Setup& s, const Verdict& v, const Mac& mac, const std::string& ip) {
+        if (!s.config.render) {
+            return ("");
+        }
+        auto now = Clock::now();
+        auto it = recent_.find(mac.value());
+        if (it != recent_.end() && it->second.second == ip &&
+            now - it->second.first < std::chrono::seconds(s.config.renderInterval)) {
+            return (", rendered recently");
+        }
+        if (recent_.size() > 65536) {
+            recent_.clear();
+        }
+        recent_[mac.value()] = {now, ip};
+        const HostEntry* host = s.hosts->find(mac);
+        RenderOutcome r = s.provisioning->render(*s.output, v.vendor, v.model, mac, ip,
+                                                 host && host->hasData ? &host->data : nullptr);
+        for (const std::string& e : r.errors) {
+            logLine(Level::Error, mac.colon() + ": " + e);
+        }
+        return (", files: " + std::to_string(r.written) + " written, " + std::to_string(r.unchanged) +
+                " unchanged, " + std::to_string(r.failed) + " failed" +
+                (r.skipped ? ", per-device files skipped (no reservation data)" : ""));
+    }
+
+    void remember(const std::string& key, Answered a) {
+        auto now = Clock::now();
+        // 64*T1: how long a peer may retransmit a non-INVITE request.
+        auto keep = std::chrono::milliseconds(64 * opts_.t1Ms);
+        while (!order_.empty() && (now - order_.front().first > keep || order_.size() >= 4096)) {
+            answered_.erase(order_.front().second);
+            order_.pop_front();
+        }
+        answered_[key] = std::move(a);
+        order_.emplace_back(now, key);
+    }
+
+    void startNotify(const std::string& branch, std::string bytes, const udp::endpoint& to,
+                     const std::string& mac) {
+        if (pending_.size() >= 1024) {
+            logLine(Level::Warn, mac + ": 1024 NOTIFYs wait for an answer already; not sent");
+            return;
+        }
+        Pending& p = pending_[branch];
+        p.bytes = std::move(bytes);
+        p.to = to;
+        p.mac = mac;
+        p.interval = std::chrono::milliseconds(opts_.t1Ms);
+        p.timer = std::make_unique<asio::steady_timer>(io_);
+        transmit(branch);
+    }
+
+    /// @brief Sends (again) and arms timer E: T1, doubling up to T2 (4 s).
+    void transmit(const std::string& branch) {
+        auto it = pending_.find(branch);
+        if (it == pending_.end()) {
+            return;
+        }
+        Pending& p = it->second;
+        if (p.sent >= opts_.notifyTries) {
+            logLine(Level::Warn, p.mac + ": no answer to the NOTIFY sent to " + text(p.to) + " (" +
+                                 std::to_string(p.sent) + " tries)");
+            pending_.erase(it);
+            finishIfDone();
+            return;
+        }
+        send(p.bytes, p.to);
+        ++p.sent;
+        p.timer->expires_after(p.interval);
+        p.interval = std::min(p.interval * 2, std::chrono::milliseconds(8 * opts_.t1Ms));
+        p.timer->async_wait([this, branch](const boost::system::error_code& ec) {
+            if (!ec) {
+                transmit(branch);
+            }
+        });
+    }
+
+    void onResponse(const sip::Message& m, const udp::endpoint& from) {
+        std::vector<std::string> vias = m.list("Via");
+        sip::Via top;
+        const sip::Param* branch = !vias.empty() && sip::parseVia(vias[0], top)
+                                       ? sip::findParam(top.params, "branch")
+                                       : nullptr;
+        auto it = branch ? pending_.find(branch->value) : pending_.end();
+        if (it == pending_.end() || !sip::answers(m, branch->value, "NOTIFY")) {
+            logLine(Level::Debug, "response " + std::to_string(m.status) + " from " + text(from) +
+                                  " answers nothing we sent");
+            return;
+        }
+        if (m.status < 200) {
+            return;  // provisional: keep retransmitting
+        }
+        logLine(m.status < 300 ? Level::Info : Level::Warn,
+            it->second.mac + ": NOTIFY answered " + std::to_string(m.status) + " " + printable(m.reason));
+        it->second.timer->cancel();
+        pending_.erase(it);
+        finishIfDone();
+    }
+
+    void finishIfDone() {
+        if (opts_.maxRequests > 0 && handled_ >= opts_.maxRequests && pending_.empty()) {
+            logLine(Level::Info, "handled " + std::to_string(handled_) + " requests: stopping");
+            io_.stop();
+        }
+    }
+
+    asio::io_context& io_;
+    Options opts_;
+    std::shared_ptr<const Setup> setup_;
+    std::vector<std::unique_ptr<Socket>> sockets_;
+    std::unordered_map<std::string, Answered> answered_;
+    std::deque<std::pair<Clock::time_point, std::string>> order_;
+    std::map<std::string, Pending> pending_;
+    std::unordered_map<uint64_t, std::pair<Clock::time_point, std::string>> recent_;
+    std::mt19937_64 rng_;
+    LogLimiter limiter_;
+    long handled_ = 0;
+};
+
+long number(const Args& a, const std::string& name, long def, long lo, long hi) {
+    if (!a.has(name)) {
+        return (def);
+    }
+    std::string v = a.get(name);
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || n < lo || n > hi) {
+        throw UsageError("--" + name + " must be a number from " + std::to_string(lo) + " to " +
+                         std::to_string(hi));
+    }
+    return (n);
+}
+
+const char* const kUsage =
+    "usage: phoneprov pnp --config /etc/kea/kea-dhcp4.conf [--interface NAME]...\n"
+    "  [--listen ADDR] [--port N] [--no-multicast] [--profiles-dir D] [--registry-dir D]\n"
+    "  [--once | --max-requests N] [--t1-ms N] [--notify-tries N] [--verbose]\n"
+    "SIP PnP responder (RFC 6080): joins 224.0.1.75 on each interface, answers a phone's\n"
+    "SUBSCRIBE (Event: ua-profile) with 200 OK, renders its files and sends a NOTIFY\n"
+    "carrying the URL DHCP would give it, all from the hook's parameters in the Kea\n"
+    "configuration. SIGHUP reads the configuration again.\n";
+
+}  // namespace
+
+int cmdPnp(int argc, char** argv) {
+    try {
+        Args a(argc, argv, {"config", "interface", "listen", "port", "profiles-dir", "registry-dir",
+                            "max-requests", "t1-ms", "notify-tries"},
+               {"no-multicast", "once", "verbose", "help"});
+        if (a.has("help") || !a.has("config")) {
+            std::printf("%s", kUsage);
+            return (a.has("help") ? 0 : 1);
+        }
+        Options o;
+        o.config = a.get("config");
+        o.profilesDir = a.get("profiles-dir");
+        o.registryDir = a.get("registry-dir");
+        o.listen = a.get("listen", o.listen);
+        o.port = static_cast<int>(number(a, "port", 5060, 1, 65535));
+        o.multicast = !a.has("no-multicast");
+        o.maxRequests = a.has("once") ? 1 : number(a, "max-requests", 0, 0, 1L << 30);
+        o.t1Ms = static_cast<int>(number(a, "t1-ms", 500, 10, 10000));
+        o.notifyTries = static_cast<int>(number(a, "notify-tries", 7, 1, 20));
+        gVerbose = a.has("verbose");
+        // Args keeps one value per option: --interface may be given several times.
+        for (int i = 1; i < argc; ++i) {
+            std::string arg = argv[i];
+            if (arg == "--interface" && i + 1 < argc) {
+                o.interfaces.push_back(argv[++i]);
+            } else if (arg.rfind("--interface=", 0) == 0) {
+                o.interfaces.push_back(arg.substr(12));
+            }
+        }
+        if (!o.multicast && !o.interfaces.empty()) {
+            throw UsageError("--interface joins the multicast group: not with --no-multicast");
+        }
+        boost::system::error_code ec;
+        asio::ip::make_address(o.listen, ec);
+        if (ec) {
+            throw UsageError("--listen '" + o.listen + "' is not an IP address");
+        }
+        asio::io_context io;
+        Responder responder(io, o, loadSetup(o));
+        responder.open();
+        asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+        std::function<void(const boost::system::error_code&, int)> onSignal =
+            [&](const boost::system::error_code& err, int sig) {
+                if (err) {
+                    return;
+                }
+                if (sig != SIGHUP) {
+                    logLine(Level::Info, std::string("stopping on ") + strsignal(sig));
+                    io.stop();
+                    return;
+                }
+                try {
+                    responder.reload(loadSetup(o));
+                    logLine(Level::Info, "configuration read again from " + o.config);
+                } catch (const std::exception& e) {
+                    logLine(Level::Error, std::string("reload failed, keeping the old configuration: ") +
+                                          e.what());
+                }
+                signals.async_wait(onSignal);
+            };
+        signals.async_wait(onSignal);
+        responder.start();
+        io.run();
+        return (0);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "phoneprov pnp: %s\n", e.what());
+        return (1);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: phoneprov pnp: %s\n", e.what());
+        return (2);
+    }
+}
