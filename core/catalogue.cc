@@ -7,6 +7,7 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <cstring>
 #include <functional>
@@ -24,8 +25,17 @@ namespace phoneprov {
 struct Catalogue::ClassCache {
     static constexpr size_t kSlots = 256;
     static constexpr size_t kMaxKey = 64;
+    /// A spin lock: held for a few dozen instructions, cheaper than a mutex.
+    struct SpinLock {
+        std::atomic_flag flag = ATOMIC_FLAG_INIT;
+        void lock() {
+            while (flag.test_and_set(std::memory_order_acquire)) {
+            }
+        }
+        void unlock() { flag.clear(std::memory_order_release); }
+    };
     struct Slot {
-        std::mutex mutex;
+        SpinLock mutex;
         bool used = false;
         uint8_t keyLen = 0;
         uint8_t modelLen = 0;
@@ -448,7 +458,7 @@ VendorClassMatch Catalogue::matchVendorClass(std::string_view vendorClass) const
     }
     ClassCache::Slot& slot = cache_->slots[slotOf(vc, ClassCache::kSlots)];
     {
-        std::lock_guard<std::mutex> lock(slot.mutex);
+        std::lock_guard<ClassCache::SpinLock> lock(slot.mutex);
         if (slot.used && slot.keyLen == vc.size() &&
             std::memcmp(slot.key, vc.data(), vc.size()) == 0) {
             VendorClassMatch hit;
@@ -458,7 +468,7 @@ VendorClassMatch Catalogue::matchVendorClass(std::string_view vendorClass) const
         }
     }
     VendorClassMatch m = matchUncached(vc);
-    std::lock_guard<std::mutex> lock(slot.mutex);
+    std::lock_guard<ClassCache::SpinLock> lock(slot.mutex);
     slot.used = true;
     slot.keyLen = static_cast<uint8_t>(vc.size());
     std::memcpy(slot.key, vc.data(), vc.size());

@@ -58,6 +58,9 @@ size_t splitCsv(const std::string& line, std::string fields[3]) {
 }  // namespace
 
 void OuiRegistry::add(const Prefix& p, uint32_t org, int vendor, Source source) {
+    if (p.bits > 24) {
+        parents_[p.value >> (p.bits - 24)] = true;
+    }
     auto& map = maps_[slot(p.bits)];
     auto it = map.find(p.value);
     if (it == map.end()) {
@@ -167,7 +170,11 @@ OuiRegistry::Hit OuiRegistry::lookup(const Mac& mac) const {
     Hit hit;
     uint64_t v = mac.value();
     static const uint8_t kBits[3] = {36, 28, 24};
+    bool longer = !parents_.empty() && parents_.count(v >> 24) != 0;
     for (uint8_t bits : kBits) {
+        if (bits != 24 && !longer) {
+            continue;
+        }
         const auto& map = maps_[slot(bits)];
         auto it = map.find(v >> (48 - bits));
         if (it == map.end()) {

@@ -63,6 +63,9 @@ private:
     size_t loadCsv(const std::string& path, const void* matcher);
 
     std::unordered_map<uint64_t, Entry> maps_[3];  ///< 24, 28, 36 bits
+    /// 24-bit blocks under which longer (28 or 36-bit) prefixes exist: MACs of any
+    /// other block need one look-up instead of three.
+    std::unordered_map<uint64_t, bool> parents_;
     std::vector<std::string> organizations_;
     Stats stats_;
 };

@@ -21,7 +21,7 @@ struct RenderJob {
     Mac mac;
     int vendor = -1;
     std::string model;
-    std::string ip;
+    uint32_t ip = 0;  ///< IPv4 address in host byte order (0: unknown)
     uint64_t generation = 0;
 };
 

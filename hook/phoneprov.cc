@@ -245,8 +245,16 @@ void PhoneProv::configured(const ConstElementPtr& config) {
     for (const std::string& p : problems) {
         LOG_WARN(phoneprov_logger, PHONEPROV_HOST_DATA_BAD).arg(p.substr(0, 17)).arg(p.substr(19));
     }
+    bool pins = false;
+    bool options = false;
+    for (const auto& h : index->all()) {
+        pins = pins || !h.second.pinVendor.empty();
+        options = options || !h.second.optionCodes.empty();
+    }
     std::lock_guard<std::mutex> lock(hosts_mutex_);
     hosts_ = index;
+    hosts_pin_ = pins;
+    hosts_options_ = options;
 }
 
 core::HostIndexPtr PhoneProv::hosts() const {
@@ -260,7 +268,7 @@ void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
     size_t hwLen = hw ? hw->hwaddr_.size() : 0;
     uint8_t htype = hw ? static_cast<uint8_t>(hw->htype_) : 0;
     core::Verdict v = identifier_->identify(htype, hwData, hwLen, vendorClassBytes(query));
-    if (v.macProblem == core::MacProblem::None) {
+    if (v.macProblem == core::MacProblem::None && hosts_pin_.load(std::memory_order_relaxed)) {
         core::HostIndexPtr index = hosts();
         const core::HostEntry* host = index->find(v.mac);
         if (host && !host->pinVendor.empty() &&
@@ -272,7 +280,7 @@ void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
     }
     if (!v.phone || !provisioning_->enabled(v.vendor)) {
         remember(query, nullptr);
-        LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_DETAIL, PHONEPROV_NOT_A_PHONE)
+        PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_NOT_A_PHONE)
             .arg(query.getLabel())
             .arg(v.phone ? "vendor disabled" : v.reason);
         return;
@@ -282,7 +290,7 @@ void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
         query.addClass("PHONEPROV");
         query.addClass(vendor.className);
     }
-    LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_IDENTIFY, PHONEPROV_PHONE_IDENTIFIED)
+    PHONEPROV_TRACE(DBG_PHONEPROV_IDENTIFY, PHONEPROV_PHONE_IDENTIFIED)
         .arg(query.getLabel())
         .arg(vendor.id)
         .arg(v.model)
@@ -300,16 +308,22 @@ void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
 }
 
 void PhoneProv::send(CalloutHandle& handle, Pkt4& query, Pkt4& response) {
-    uint8_t type = response.getType();
-    if (type != DHCPOFFER && type != DHCPACK) {
+    // Only an OFFER or an ACK carries a leased address (a NAK, and an ACK to an
+    // INFORM, carry none). Cheaper than getType(), a look-up of option 53.
+    uint32_t yiaddr = response.getYiaddr().toUint32();
+    if (yiaddr == 0) {
         return;
     }
     PacketVerdict v;
     if (!recall(handle, query, v)) {
         return;  // not a phone
     }
-    core::HostIndexPtr index = hosts();
-    const core::HostEntry* host = index->find(v.mac);
+    core::HostIndexPtr index;
+    const core::HostEntry* host = nullptr;
+    if (hosts_options_.load(std::memory_order_relaxed)) {
+        index = hosts();
+        host = index->find(v.mac);
+    }
     const auto& list = provisioning_->options(v.vendor, v.model);
     auto prepared = kea_options_.find(&list);
     if (prepared != kea_options_.end()) {
@@ -318,7 +332,7 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, Pkt4& response) {
             uint16_t code = opt->getType();
             if (host && std::find(host->optionCodes.begin(), host->optionCodes.end(), code) !=
                             host->optionCodes.end()) {
-                LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_OPTIONS, PHONEPROV_OPTION_KEPT)
+                PHONEPROV_TRACE(DBG_PHONEPROV_OPTIONS, PHONEPROV_OPTION_KEPT)
                     .arg(query.getLabel())
                     .arg(code);
                 continue;
@@ -332,50 +346,54 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, Pkt4& response) {
             }
             response.addOption(opt);
         }
-        LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_OPTIONS, PHONEPROV_OPTIONS_INJECTED)
+        PHONEPROV_TRACE(DBG_PHONEPROV_OPTIONS, PHONEPROV_OPTIONS_INJECTED)
             .arg(query.getLabel())
             .arg(prepared->second.size())
             .arg(identifier_->catalogue().vendors()[v.vendor].id);
     }
-    maybeQueue(v, query, response.getYiaddr().toUint32());
+    maybeQueue(v, query, yiaddr);
 }
 
 void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t ip) {
     if (!queue_) {
         return;
     }
-    auto now = std::chrono::steady_clock::now();
+    int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count();
+    uint64_t key = v.mac.value();
+    Recent& slot = recent_[(key ^ (key >> 17)) % kRecentSlots];
     {
         std::lock_guard<std::mutex> lock(recent_mutex_);
-        auto it = recent_.find(v.mac.value());
-        if (it != recent_.end() && it->second.ip == ip &&
-            now - it->second.when < std::chrono::seconds(config_.renderInterval)) {
+        if (slot.mac == key && slot.ip == ip && now - slot.when < config_.renderInterval) {
             return;
         }
-        recent_[v.mac.value()] = Recent{now, ip};
+        slot = Recent{key, ip, now};
     }
     core::RenderJob job;
     job.mac = v.mac;
     job.vendor = v.vendor;
     job.model = v.model;
-    job.ip = ipText(ip);
+    job.ip = ip;
     core::RenderQueue::Push r = queue_->push(job);
     if (r == core::RenderQueue::Push::Full) {
-        std::lock_guard<std::mutex> lock(recent_mutex_);
-        recent_.erase(v.mac.value());
+        {
+            std::lock_guard<std::mutex> lock(recent_mutex_);
+            slot.mac = 0;
+        }
         LOG_WARN(phoneprov_logger, PHONEPROV_RENDER_QUEUE_FULL)
             .arg(query.getLabel())
             .arg(config_.queueSize)
             .arg(v.mac.colon());
         return;
     }
-    LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_DETAIL, PHONEPROV_RENDER_QUEUED)
+    PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_RENDER_QUEUED)
         .arg(query.getLabel())
         .arg(v.mac.colon());
 }
 
 void PhoneProv::renderJob(const core::RenderJob& job) {
-    core::RenderOutcome r = renderNow(job.mac, job.vendor, job.model, job.ip);
+    core::RenderOutcome r = renderNow(job.mac, job.vendor, job.model, job.ip ? ipText(job.ip) : "");
     (void)r;
 }
 
@@ -427,7 +445,7 @@ void PhoneProv::committed(CalloutHandle& handle, const Pkt4Ptr& query) {
     }
     park_cv_.notify_all();
     handle.setStatus(CalloutHandle::NEXT_STEP_PARK);
-    LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)
+    PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)
         .arg(query->getLabel())
         .arg(v.mac.colon());
     // The render may have finished between the check and the parking.

@@ -97,16 +97,23 @@ private:
 
     mutable std::mutex hosts_mutex_;
     ::phoneprov::HostIndexPtr hosts_;
+    /// Whether any reservation pins a vendor / sets an option (skip look-ups if not).
+    std::atomic<bool> hosts_pin_{false};
+    std::atomic<bool> hosts_options_{false};
     /// Whether identified phones get the classes (decided at configure time).
     std::atomic<bool> add_classes_{true};
 
     std::unique_ptr<::phoneprov::RenderQueue> queue_;
-    std::mutex recent_mutex_;
+    /// Phones queued lately: a fixed, direct-mapped table (no allocation on the
+    /// DHCP path). A collision only costs an extra render, never a missed one.
     struct Recent {
-        std::chrono::steady_clock::time_point when;
-        uint32_t ip;
+        uint64_t mac = 0;
+        uint32_t ip = 0;
+        int64_t when = 0;  ///< steady clock, seconds
     };
-    std::unordered_map<uint64_t, Recent> recent_;
+    static constexpr size_t kRecentSlots = 65536;
+    std::mutex recent_mutex_;
+    std::vector<Recent> recent_ = std::vector<Recent>(kRecentSlots);
 
     // Parking of ACKs until a render is done.
     std::mutex park_mutex_;

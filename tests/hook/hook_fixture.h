@@ -122,7 +122,9 @@ protected:
         handle->setArgument("query4", q);
         HooksManager::callCallouts(hookIndex("pkt4_receive"), *handle);
         Pkt4Ptr rsp(new Pkt4(responseType, q->getTransid()));
-        rsp->setYiaddr(isc::asiolink::IOAddress("192.0.2.100"));
+        if (responseType == DHCPOFFER || responseType == DHCPACK) {
+            rsp->setYiaddr(isc::asiolink::IOAddress("192.0.2.100"));  // a NAK carries none
+        }
         for (const auto& o : preset) {
             rsp->addOption(o);
         }

@@ -21,7 +21,7 @@ Mac macN(int n) {
     return (m);
 }
 
-RenderJob job(int n, uint64_t generation = 0, const std::string& ip = "") {
+RenderJob job(int n, uint64_t generation = 0, uint32_t ip = 0) {
     RenderJob j;
     j.mac = macN(n);
     j.vendor = 0;
@@ -111,9 +111,9 @@ TEST(RenderQueue, pushDedupesWaitingJobsPerMac) {
     EXPECT_TRUE(q.pending(macN(1)));
     EXPECT_EQ(0u, q.depth());
     EXPECT_EQ(1u, q.inFlight());
-    EXPECT_EQ(RenderQueue::Push::Queued, q.push(job(2, 1, "10.0.0.1")));
-    EXPECT_EQ(RenderQueue::Push::Merged, q.push(job(2, 2, "10.0.0.2")));
-    EXPECT_EQ(RenderQueue::Push::Merged, q.push(job(2, 3, "10.0.0.3")));
+    EXPECT_EQ(RenderQueue::Push::Queued, q.push(job(2, 1, 0x0a000001)));
+    EXPECT_EQ(RenderQueue::Push::Merged, q.push(job(2, 2, 0x0a000002)));
+    EXPECT_EQ(RenderQueue::Push::Merged, q.push(job(2, 3, 0x0a000003)));
     EXPECT_EQ(1u, q.depth());
     EXPECT_EQ(2u, q.inFlight());
     EXPECT_TRUE(q.pending(macN(2)));
@@ -128,7 +128,7 @@ TEST(RenderQueue, pushDedupesWaitingJobsPerMac) {
     // The merged job ran once, with the newest facts.
     EXPECT_EQ(macN(2), rec.jobs[1].mac);
     EXPECT_EQ(3u, rec.jobs[1].generation);
-    EXPECT_EQ("10.0.0.3", rec.jobs[1].ip);
+    EXPECT_EQ(0x0a000003u, rec.jobs[1].ip);
     EXPECT_EQ(1, rec.done[macN(1).value()]);
     EXPECT_EQ(1, rec.done[macN(2).value()]);
 }
