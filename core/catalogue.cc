@@ -127,7 +127,11 @@ bool validDir(const std::string& dir) {
     if (dir.empty()) {
         return (true);
     }
-    if (dir.size() > 64 || dir[0] == '.') {
+    // The same rule as OutputDir's names: a letter or digit first.
+    char first = dir[0];
+    bool alnum = (first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z') ||
+                 (first >= '0' && first <= '9');
+    if (dir.size() > 64 || !alnum) {
         return (false);
     }
     return (std::all_of(dir.begin(), dir.end(), [](char c) {

@@ -131,6 +131,10 @@ Config parseConfig(const nlohmann::json& params) {
         throw ConfigError(where + ": 'base-url' '" + c.baseUrl +
                           "' must be an http://, https:// or tftp:// URL without spaces or quotes");
     }
+    size_t hostStart = c.baseUrl.find("://") + 3;  // the scheme was checked above
+    if (c.baseUrl.size() <= hostStart || c.baseUrl[hostStart] == '/') {
+        throw ConfigError(where + ": 'base-url' '" + c.baseUrl + "' has no host");
+    }
     while (!c.baseUrl.empty() && c.baseUrl.back() == '/') {
         c.baseUrl.pop_back();
     }
@@ -216,7 +220,7 @@ Config parseConfig(const nlohmann::json& params) {
     }
     c.renderThreads = static_cast<int>(getInt(params, "render-threads", 2, 1, 64, where));
     c.queueSize = static_cast<int>(getInt(params, "queue-size", 65536, 16, 1000000, where));
-    c.renderWaitMs = static_cast<int>(getInt(params, "render-wait-ms", 0, 0, 30000, where));
+    c.renderWaitMs = static_cast<int>(getInt(params, "render-wait-ms", 2000, 0, 30000, where));
     c.renderInterval = static_cast<int>(getInt(params, "render-interval", 60, 0, 86400, where));
     return (c);
 }

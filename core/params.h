@@ -49,7 +49,7 @@ struct Config {
     std::string fileGroup;
     int renderThreads = 2;
     int queueSize = 65536;
-    int renderWaitMs = 0;      ///< how long an ACK may wait for its phone's render (0: never)
+    int renderWaitMs = 2000;   ///< how long an ACK may wait for its phone's render (0: never)
     int renderInterval = 60;   ///< seconds before the same MAC is rendered again
     bool render = true;        ///< rendering on (off: options only)
     /// Whether phones are put into PHONEPROV and PHONEPROV_<VENDOR>: "always", "never",

@@ -172,9 +172,14 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
                 auto it = over->models.find(model);
                 mo = it == over->models.end() ? nullptr : &it->second;
             }
-            nlohmann::json mv = nlohmann::json::object();
+            // Complete for this model, in the documented order: profile, profile
+            // model, hook vendor, hook model (the reservation comes later).
+            nlohmann::json mv = v.variables;
             if (prof) {
                 mergeInto(mv, prof->variables);
+            }
+            if (over) {
+                mergeInto(mv, over->variables);
             }
             if (mo) {
                 mergeInto(mv, mo->variables);
@@ -243,11 +248,8 @@ nlohmann::json Provisioning::variables(int vendor, const std::string& model, con
     if (!vars.is_object()) {
         vars = nlohmann::json::object();
     }
-    mergeInto(vars, plan.variables);
     auto mv = plan.modelVariables.find(model);
-    if (mv != plan.modelVariables.end()) {
-        mergeInto(vars, mv->second);
-    }
+    mergeInto(vars, mv != plan.modelVariables.end() ? mv->second : plan.variables);
     if (device && device->is_object()) {
         for (auto it = device->begin(); it != device->end(); ++it) {
             if (!controlKey(it.key())) {

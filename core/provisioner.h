@@ -94,6 +94,7 @@ private:
         std::vector<EncodedOption> options;
         std::unordered_map<std::string, std::vector<EncodedOption>> modelOptions;
         nlohmann::json variables;  ///< profile variables then hook vendor variables
+        /// Per known model: profile, profile model, hook vendor, hook model variables.
         std::map<std::string, nlohmann::json> modelVariables;
     };
     const std::vector<FileSpec>& filesFor(int vendor, const std::string& model) const;

@@ -63,7 +63,7 @@ bool forbiddenCodePoint(uint32_t cp, bool allowTab) {
         return (!allowTab);
     }
     return (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 ||
-            cp == 0x2029 || cp == 0xfeff);
+            cp == 0x2029 || cp == 0xfeff || cp == 0xfffe || cp == 0xffff);
 }
 
 bool checkText(const std::string& v, bool allowTab) {
@@ -144,9 +144,15 @@ bool xmlEscape(const std::string& v, std::string& out) {
 }
 
 Template::Template(const std::string& text, const std::string& where) {
-    for (const char* bad : {"{{{", "{{&", "{{="}) {
-        if (text.find(bad) != std::string::npos) {
-            throw ConfigError(where + ": '" + bad +
+    // Mustache trims blanks inside a tag: "{{ &x}}" is "{{&x}}". Look past them.
+    for (size_t pos = text.find("{{"); pos != std::string::npos; pos = text.find("{{", pos + 2)) {
+        size_t i = pos + 2;
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' ||
+                                   text[i] == '\n')) {
+            ++i;
+        }
+        if (i < text.size() && (text[i] == '{' || text[i] == '&' || text[i] == '=')) {
+            throw ConfigError(where + ": '{{" + std::string(1, text[i]) +
                               "' is not allowed: every value must be escaped");
         }
     }

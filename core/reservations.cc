@@ -116,27 +116,52 @@ nlohmann::json findHookParameters(const nlohmann::json& config) {
 }
 
 nlohmann::json parseKeaConfigText(const std::string& text, const std::string& where) {
-    // Kea also accepts '#' comments: blank them outside strings, then let the JSON
-    // parser skip // and /* */ comments.
+    // Kea accepts //, /* */ and # comments. One pass that knows strings and all
+    // three kinds blanks them (keeping line breaks), then the JSON parser runs.
     std::string clean = text;
-    bool inString = false;
+    enum { Code, String, Line, Block } state = Code;
     for (size_t i = 0; i < clean.size(); ++i) {
         char c = clean[i];
-        if (inString) {
+        char next = i + 1 < clean.size() ? clean[i + 1] : '\0';
+        switch (state) {
+        case Code:
+            if (c == '"') {
+                state = String;
+            } else if (c == '#' || (c == '/' && next == '/')) {
+                state = Line;
+                clean[i] = ' ';
+            } else if (c == '/' && next == '*') {
+                state = Block;
+                clean[i] = ' ';
+                clean[++i] = ' ';
+            }
+            break;
+        case String:
             if (c == '\\') {
                 ++i;
             } else if (c == '"') {
-                inString = false;
+                state = Code;
             }
-        } else if (c == '"') {
-            inString = true;
-        } else if (c == '#') {
-            while (i < clean.size() && clean[i] != '\n') {
-                clean[i++] = ' ';
+            break;
+        case Line:
+            if (c == '\n') {
+                state = Code;
+            } else {
+                clean[i] = ' ';
             }
+            break;
+        case Block:
+            if (c == '*' && next == '/') {
+                clean[i] = ' ';
+                clean[++i] = ' ';
+                state = Code;
+            } else if (c != '\n') {
+                clean[i] = ' ';
+            }
+            break;
         }
     }
-    nlohmann::json j = nlohmann::json::parse(clean, nullptr, false, true);
+    nlohmann::json j = nlohmann::json::parse(clean, nullptr, false);
     if (j.is_discarded()) {
         throw ConfigError(where + ": not valid JSON");
     }

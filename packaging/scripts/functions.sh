@@ -49,9 +49,10 @@ pp_configure() {
     chmod 2750 "$PP_OUTPUT_DIR"
 }
 
-# pp_purge_output: removes what Kea rendered (everything beneath the output
-# folder owned by the Kea user, and the hook's temp folder), then the folders
-# left empty. Keeps whatever else is there: files an admin put there (firmware,
+# pp_purge_output: removes what was rendered (everything beneath the output
+# folder owned by the Kea user: the hook and phoneprov-pnp.service write as that
+# user, nobody else does; and the hook's temp folder), then the folders left
+# empty. Keeps whatever else is there: files an admin put there (firmware,
 # ringtones), and files rendered by a Kea that ran as root.
 pp_purge_output() {
     [ -d "$PP_OUTPUT_DIR" ] || return 0

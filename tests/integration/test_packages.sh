@@ -28,13 +28,19 @@ pkg_known() {  # installed, or purge still owed (config-files)
     s=$(dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null) || return 1
     [ "${s##* }" != not-installed ]
 }
-pkg_purge() { apt-get purge -y -q "$PKG" > "$WORK/purge.log" 2>&1 || { cat "$WORK/purge.log" >&2; return 1; }; }
+# Waits for dpkg's lock (another apt-get) rather than failing.
+APT=(apt-get -y -q -o DPkg::Lock::Timeout=120)
+pkg_purge() { "${APT[@]}" purge "$PKG" > "$WORK/purge.log" 2>&1 || { cat "$WORK/purge.log" >&2; return 1; }; }
 pkg_install() {
     declare -p GROUP_EXISTED WERE_IN > "$MARK"
-    apt-get install -y -q "$DEB" > "$WORK/install.log" 2>&1 || { cat "$WORK/install.log" >&2; pp_fail "apt-get install $DEB"; }
+    "${APT[@]}" install "$DEB" > "$WORK/install.log" 2>&1 || { cat "$WORK/install.log" >&2; pp_fail "apt-get install $DEB"; }
 }
 in_group() { id -nG "$1" 2>/dev/null | tr ' ' '\n' | grep -qx "$PP_GROUP"; }
 
+# One run at a time on this machine (two ctest runs on a shared machine): they
+# would share the package, its folders and build/pkg.
+exec 9> /var/lock/kea-phoneprov-test-packages.lock
+flock -w 240 9 || pp_fail "another run of this test holds /var/lock/kea-phoneprov-test-packages.lock"
 # Not pp_setup: its group and memberships are for postinst to make.
 WORK=$(mktemp -d /tmp/phoneprov-it.XXXXXX)
 chmod 0755 "$WORK"
@@ -48,6 +54,7 @@ fi
 [ ! -e "$STATE" ] || pp_fail "$STATE exists; this test checks what purge leaves there: move it away first"
 # What to restore: the group, and which of the users that postinst adds were in it.
 if [ -f "$MARK" ]; then
+    # shellcheck source=/dev/null
     source "$MARK"
 else
     GROUP_EXISTED=$(getent group "$PP_GROUP" >/dev/null && echo yes || echo no)
@@ -115,9 +122,10 @@ for f in "$HOOK" /usr/bin/phoneprov /usr/share/kea-phoneprov/profiles/yealink/pr
          "$DOC/examples/quickstart.json" "$DOC/examples/tftpd-hpa" "$DOC/examples/nginx-site.conf"; do
     grep -qxF "$f" "$WORK/rpm.list" || pp_fail "RPM lacks $f"
 done
-for d in /usr/lib/x86_64-linux-gnu/kea/hooks /etc/nginx/snippets /usr/share/man/man1 /usr/lib/.build-id; do
-    ! grep -qx "$d" "$WORK/rpm.list" || pp_fail "the RPM claims $d"
+for d in /usr/lib/x86_64-linux-gnu/kea/hooks /etc/nginx/snippets /usr/share/man/man1; do
+    ! grep -qxF "$d" "$WORK/rpm.list" || pp_fail "the RPM claims $d, a folder of others"
 done
+! grep -q '^/usr/lib/\.build-id' "$WORK/rpm.list" || pp_fail "the RPM ships build-id links"
 # The same files as the DEB.
 awk '$1 !~ /^d/ {sub(/^\./, "", $3); print $3}' "$WORK/deb.list" | sort > "$WORK/deb.files"
 rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$RPM" 2>/dev/null | awk '$1 !~ /^d/ {print $2}' \
@@ -216,13 +224,9 @@ pp_wait_port tcp "$HTTP"
 
 # --- tftpd-hpa as the installed /etc/default example sets it up ------------------
 TFTP=$(pp_free_port 16269)
-# shellcheck disable=SC1091
-TFTP_OPTIONS=$(. "$DOC/examples/tftpd-hpa"; echo "$TFTP_OPTIONS")
-TFTP_DIRECTORY=$(. "$DOC/examples/tftpd-hpa"; echo "$TFTP_DIRECTORY")
-TFTP_USERNAME=$(. "$DOC/examples/tftpd-hpa"; echo "$TFTP_USERNAME")
+source "$DOC/examples/tftpd-hpa"   # TFTP_USERNAME, TFTP_DIRECTORY, TFTP_OPTIONS
 [ "$TFTP_DIRECTORY" = "$WWW" ] || pp_fail "the tftpd-hpa example serves $TFTP_DIRECTORY"
-# As /etc/init.d/tftpd-hpa runs it, on loopback and in the foreground.
-# shellcheck disable=SC2086
+# As /etc/init.d/tftpd-hpa runs it (options unquoted), on loopback, in the foreground.
 in.tftpd --foreground --listen --user "$TFTP_USERNAME" --address "127.0.0.1:$TFTP" \
     $TFTP_OPTIONS $TFTP_DIRECTORY &
 PIDS+=($!)
@@ -236,7 +240,7 @@ boot() {
 }
 # Unless the hook holds the ACK (render-wait-ms), the file may come after the
 # phone's first fetch: like a phone, boot again once it is there.
-if ! boot; then
+if ! boot 2> "$WORK/boot1.log"; then
     for _ in $(seq 50); do [ -f "$FILE" ] && break; sleep 0.1; done
     boot || pp_fail "simulate: $(cat "$WORK/sim.json")"
 fi

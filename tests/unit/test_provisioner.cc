@@ -502,9 +502,6 @@ TEST_F(Precedence, withoutModelVariables) {
 }
 
 TEST_F(Precedence, everyLevel) {
-    GTEST_SKIP() << "BUG: Provisioning::variables merges profile models.<M>.variables after hook "
-                    "vendors.<id>.variables, so a profile's model variable beats the admin's "
-                    "vendor variable (docs/profiles.md: profile models < hook vendors)";
     config_.vendors["acme"].variables = {{"d", "hook-vendor"}, {"e", "hook-vendor"},
                                          {"f", "hook-vendor"}};
     config_.vendors["acme"].models["M1"].variables = {{"e", "hook-model"}, {"f", "hook-model"}};

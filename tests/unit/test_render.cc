@@ -50,8 +50,6 @@ TEST(XmlEscape, escapesTheFiveCharacters) {
 }
 
 TEST(XmlEscape, refusesNonCharacters) {
-    GTEST_SKIP() << "BUG: xmlEscape accepts U+FFFE and U+FFFF, which XML 1.0 cannot carry (the "
-                    "Char production excludes them): the phone gets an ill-formed file";
     std::string out;
     EXPECT_FALSE(xmlEscape("a\xef\xbf\xbf", out));
     EXPECT_FALSE(xmlEscape("a\xef\xbf\xbe", out));
@@ -160,9 +158,6 @@ TEST(Template, forbiddenTagsAndSyntaxErrors) {
 }
 
 TEST(Template, unescapedTagsWithWhitespaceAreRefused) {
-    GTEST_SKIP() << "BUG: Template only looks for the literal '{{{', '{{&' and '{{='; mustache trims "
-                    "tag contents, so '{{ &x}}' and '{{ =<% %>= }}<%&x%>' are accepted and render "
-                    "values unescaped (a value with a line break reaches a kv file)";
     EXPECT_NE("", templateError("a = {{ &x}}"));
     EXPECT_NE("", templateError("a = {{\t&x}}"));
     EXPECT_NE("", templateError("{{ =<% %>= }}a = <%&x%>"));
