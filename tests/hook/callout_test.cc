@@ -84,6 +84,78 @@ TEST_F(CalloutTest, ClassesAndOptionsPerClient) {
     }
 }
 
+/// @brief An option a vendor's phone must find in its OFFER, byte for byte.
+struct VendorScenario {
+    int line_;
+    std::vector<uint8_t> mac;
+    std::string vendorClass;
+    uint16_t code;
+    std::string bytes;
+};
+
+TEST_F(CalloutTest, EveryVendorGetsTheBytesItReads) {
+    const std::string base = "http://127.0.0.1:8080/prov";
+    auto tlv = [](uint8_t code, const std::string& v) {
+        return (std::string(1, static_cast<char>(code)) +
+                std::string(1, static_cast<char>(v.size())) + v);
+    };
+    const std::vector<VendorScenario> scenarios = {
+        {__LINE__, {0x00, 0x15, 0x65, 1, 0, 1}, "yealink", 66, base + "/yealink/"},
+        {__LINE__, {0x00, 0x0b, 0x82, 1, 0, 2}, "Grandstream GXP1628 dslforum.org", 66, base + "/grandstream/"},
+        {__LINE__, {0x00, 0x0b, 0x82, 1, 0, 2}, "Grandstream GXP1628 dslforum.org", 160, base + "/grandstream/"},
+        {__LINE__, {0x00, 0x04, 0xf2, 1, 0, 3}, "Polycom-VVX310", 66, base + "/polycom/"},
+        {__LINE__, {0x00, 0x04, 0xf2, 1, 0, 3}, "Polycom-VVX310", 160, base + "/polycom/"},
+        {__LINE__, {0x00, 0x1e, 0x4a, 1, 0, 4}, "Cisco Systems, Inc. IP Phone CP-7961G", 150,
+         std::string("\xc0\x00\x02\x45", 4)},
+        {__LINE__, {0x00, 0x26, 0x99, 1, 0, 5}, "Cisco SPA504G", 66, "192.0.2.69"},
+        {__LINE__, {0x00, 0x26, 0x99, 1, 0, 5}, "Cisco SPA504G", 160, base + "/$PSN.xml"},
+        {__LINE__, {0x00, 0x04, 0x13, 1, 0, 6}, "snom320", 66, base + "/snom/"},
+        {__LINE__, {0x0c, 0x38, 0x3e, 1, 0, 7}, "Fanvil X4U", 66, base + "/fanvil/"},
+        {__LINE__, {0x00, 0x1f, 0xc1, 1, 0, 8}, "Htek UC926", 66, base + "/htek/"},
+        {__LINE__, {0x7c, 0x2f, 0x80, 1, 0, 9}, "Gigaset_N720_DM_PRO", 114, base + "/gigaset/"},
+        {__LINE__, {0x00, 0x80, 0xf0, 1, 0, 10}, "Panasonic KX-UT136", 160, base + "/panasonic"},
+        {__LINE__, {0x00, 0x80, 0xf0, 1, 0, 10}, "Panasonic KX-UT136", 159, base + "/panasonic"},
+        {__LINE__, {0x00, 0x80, 0xf0, 1, 0, 10}, "Panasonic KX-UT136", 67, "{MODEL}.cfg"},
+        {__LINE__, {0x00, 0x08, 0x5d, 1, 0, 11}, "AastraIPPhone6737i", 43,
+         tlv(2, base + "/mitel/") + tlv(3, std::string(1, '\0'))},
+        {__LINE__, {0x00, 0x04, 0x0d, 1, 0, 12}, "ccp.avaya.com", 242,
+         "HTTPSRVR=192.0.2.69,HTTPDIR=avaya"},
+        {__LINE__, {0x00, 0x90, 0x8f, 1, 0, 13}, "AUDC-IPPhone-445HD_UC_3.4.8/1.0", 160,
+         base + "/audiocodes/"},
+    };
+    for (const auto& s : scenarios) {
+        SCOPED_TRACE(s.line_);
+        for (uint8_t type : {DHCPOFFER, DHCPACK}) {
+            Pkt4Ptr q = query(type == DHCPOFFER ? DHCPDISCOVER : DHCPREQUEST, s.mac, s.vendorClass);
+            Pkt4Ptr rsp = exchange(q, type);
+            OptionPtr opt = rsp->getOption(s.code);
+            ASSERT_TRUE(opt) << "option " << s.code;
+            EXPECT_EQ(s.bytes, bytes(opt));
+            // On the wire, as Kea packs it: code, length, the same bytes.
+            isc::util::OutputBuffer buf(0);
+            opt->pack(buf);
+            ASSERT_EQ(s.bytes.size() + 2, buf.getLength());
+            const uint8_t* wire = static_cast<const uint8_t*>(buf.getData());
+            EXPECT_EQ(s.code, wire[0]);
+            EXPECT_EQ(s.bytes.size(), wire[1]);
+        }
+    }
+}
+
+TEST_F(CalloutTest, CustomOptionAddedOnRequest) {
+    // Yealink reads a custom option (128-254) before 66: an admin adds one.
+    TearDown();
+    HookFixture::SetUp();
+    ElementPtr p = goodParams();
+    p->set("vendors", Element::fromJSON(R"({"yealink": {"add-options": [
+        {"code": 160, "type": "string", "value": "{{vendor-url}}"}]}})"));
+    ASSERT_TRUE(load(p));
+    Pkt4Ptr rsp = exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    ASSERT_TRUE(rsp->getOption(160));
+    EXPECT_EQ("http://127.0.0.1:8080/prov/yealink/", bytes(rsp->getOption(160)));
+    EXPECT_TRUE(rsp->getOption(66));
+}
+
 TEST_F(CalloutTest, AckCarriesOptionsToo) {
     Pkt4Ptr rsp = exchange(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPACK);
     ASSERT_TRUE(rsp->getOption(66));
