@@ -103,6 +103,42 @@ void loadKeaSetup(const std::string& path, const std::string& profilesDir,
     }
 }
 
+/// @brief A numeric option in [lo, hi], or def when absent. Also used by resync.cc.
+/// @throw UsageError.
+long numberOption(const Args& a, const std::string& name, long def, long lo, long hi) {
+    if (!a.has(name)) {
+        return (def);
+    }
+    std::string v = a.get(name);
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || n < lo || n > hi) {
+        throw UsageError("--" + name + " must be a number from " + std::to_string(lo) + " to " +
+                         std::to_string(hi));
+    }
+    return (n);
+}
+
+/// @brief 16 hex digits for a tag, branch or Call-ID. Also used by resync.cc.
+std::string randomToken(std::mt19937_64& rng) {
+    char buf[17];
+    std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(rng()));
+    return (buf);
+}
+
+/// @brief The address the kernel sends from to reach a peer (what the peer must
+/// answer to); unspecified when there is no route. Also used by resync.cc.
+asio::ip::address sourceAddressFor(asio::io_context& io, const udp::endpoint& peer) {
+    udp::socket probe(io);
+    boost::system::error_code ec;
+    probe.open(peer.protocol(), ec);
+    if (!ec) {
+        probe.connect(peer, ec);  // UDP: nothing is sent, a route is chosen
+    }
+    udp::endpoint local = ec ? udp::endpoint() : probe.local_endpoint(ec);
+    return (ec ? asio::ip::address() : local.address());
+}
+
 }  // namespace tools
 }  // namespace phoneprov
 
@@ -203,7 +239,7 @@ struct Options {
     bool multicast = true;
     long maxRequests = 0;   ///< 0: run until stopped
     int t1Ms = 500;         ///< RFC 3261 T1
-    int notifyTries = 7;    ///< NOTIFY sends before giving up (7: 0.5 to 32 s)
+    int notifyTries = 7;    ///< NOTIFY sends before giving up (7 with T1 500 ms: about 20 s)
 };
 
 std::shared_ptr<const Setup> loadSetup(const Options& o) {
@@ -237,9 +273,12 @@ Verdict identifyPnp(const Setup& s, const sip::PnpSubscribe& p) {
     int named = sip::pnpVendor(id.catalogue(), p.vendor);
     if (named >= 0) {
         bool agree = v.prefixVendor >= 0 && vendors[v.prefixVendor].family == vendors[named].family;
+        std::string model = sip::pnpModel(vendors[named], p.model);
+        if (!model.empty() || v.vendor != named) {
+            v.model = model;  // else keep the model the User-Agent gave for this vendor
+        }
         v.phone = true;
         v.vendor = named;
-        v.model = sip::pnpModel(vendors[named], p.model);
         v.confidence = agree ? Confidence::Sure : Confidence::Class;
         v.reason = agree ? "Event vendor and MAC prefix agree" : "Event vendor";
     }
@@ -385,21 +424,9 @@ private:
     sip::Endpoint local(const udp::endpoint& peer) {
         asio::ip::address a = sockets_[0]->sock.local_endpoint().address();
         if (a.is_unspecified()) {
-            udp::socket probe(io_);
-            boost::system::error_code ec;
-            probe.open(peer.protocol(), ec);
-            probe.connect(peer, ec);
-            if (!ec) {
-                a = probe.local_endpoint(ec).address();
-            }
+            a = tools::sourceAddressFor(io_, peer);
         }
         return (sip::Endpoint{a.to_string(), opts_.port});
-    }
-
-    std::string token() {
-        char buf[17];
-        std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(rng_()));
-        return (buf);
     }
 
     void onDatagram(std::string_view data, const udp::endpoint& from) {
@@ -459,14 +486,16 @@ private:
                                           (vendor.sipPnp ? " is disabled" : " does not use SIP PnP"));
             return;
         }
-        std::string tag = token();
+        std::string tag = tools::randomToken(rng_);
         sip::Endpoint source{from.address().to_string(), from.port()};
         auto ok = sip::makeResponse(m, 200, "OK", tag, source);
         if (!ok) {
             return;  // parsePnpSubscribe checked every header makeResponse needs
         }
         udp::endpoint to = target(*ok, from);
-        ok->add("Contact", "<sip:" + sip::hostPort(local(to)) + ">");
+        sip::Local me;
+        me.contact = local(to);
+        ok->add("Contact", "<sip:" + sip::hostPort(me.contact) + ">");
         ok->add("Expires", "0");
         std::string bytes = sip::serialize(*ok);
         send(bytes, to);
@@ -474,9 +503,7 @@ private:
         ++handled_;
         std::string rendered = render(*setup, v, p.mac, source.address);
         const std::string& url = setup->provisioning->vendorUrl(v.vendor);
-        sip::Local me;
-        me.contact = local(to);
-        me.branch = std::string(sip::kBranchCookie) + token();
+        me.branch = std::string(sip::kBranchCookie) + tools::randomToken(rng_);
         me.cseq = 1;
         auto notify = sip::makePnpNotify(m, tag, url, me);
         if (notify) {
@@ -620,20 +647,6 @@ private:
     long handled_ = 0;
 };
 
-long number(const Args& a, const std::string& name, long def, long lo, long hi) {
-    if (!a.has(name)) {
-        return (def);
-    }
-    std::string v = a.get(name);
-    char* end = nullptr;
-    long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end || n < lo || n > hi) {
-        throw UsageError("--" + name + " must be a number from " + std::to_string(lo) + " to " +
-                         std::to_string(hi));
-    }
-    return (n);
-}
-
 const char* const kUsage =
     "usage: phoneprov pnp --config /etc/kea/kea-dhcp4.conf [--interface NAME]...\n"
     "  [--listen ADDR] [--port N] [--no-multicast] [--profiles-dir D] [--registry-dir D]\n"
@@ -659,11 +672,11 @@ int cmdPnp(int argc, char** argv) {
         o.profilesDir = a.get("profiles-dir");
         o.registryDir = a.get("registry-dir");
         o.listen = a.get("listen", o.listen);
-        o.port = static_cast<int>(number(a, "port", 5060, 1, 65535));
+        o.port = static_cast<int>(tools::numberOption(a, "port", 5060, 1, 65535));
         o.multicast = !a.has("no-multicast");
-        o.maxRequests = a.has("once") ? 1 : number(a, "max-requests", 0, 0, 1L << 30);
-        o.t1Ms = static_cast<int>(number(a, "t1-ms", 500, 10, 10000));
-        o.notifyTries = static_cast<int>(number(a, "notify-tries", 7, 1, 20));
+        o.maxRequests = a.has("once") ? 1 : tools::numberOption(a, "max-requests", 0, 0, 1L << 30);
+        o.t1Ms = static_cast<int>(tools::numberOption(a, "t1-ms", 500, 10, 10000));
+        o.notifyTries = static_cast<int>(tools::numberOption(a, "notify-tries", 7, 1, 20));
         gVerbose = a.has("verbose");
         // Args keeps one value per option: --interface may be given several times.
         for (int i = 1; i < argc; ++i) {

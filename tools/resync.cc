@@ -32,11 +32,14 @@ using phoneprov::tools::UsageError;
 
 namespace phoneprov {
 namespace tools {
-// Defined in tools/pnp.cc.
+// Defined in tools/pnp.cc (documented there).
 void loadKeaSetup(const std::string& path, const std::string& profilesDir,
                   const std::string& registryDir, nlohmann::json& kea, Config& config,
                   std::shared_ptr<const Identifier>& identifier, HostIndexPtr& hosts,
                   std::vector<std::string>& warnings);
+long numberOption(const Args& a, const std::string& name, long def, long lo, long hi);
+std::string randomToken(std::mt19937_64& rng);
+asio::ip::address sourceAddressFor(asio::io_context& io, const udp::endpoint& peer);
 }  // namespace tools
 }  // namespace phoneprov
 
@@ -151,6 +154,9 @@ std::vector<Lease> leasesFromSocket(const std::string& path, const Mac* mac, int
         throw ConfigError("control socket '" + path + "': " + ec.message());
     }
     asio::write(sock, asio::buffer(cmd.dump()), ec);
+    if (ec) {
+        throw ConfigError("control socket '" + path + "': " + ec.message());
+    }
     std::string answer;
     std::vector<char> buf(65536);
     bool complete = false;
@@ -255,12 +261,6 @@ private:
         bool done = false;
     };
 
-    std::string token() {
-        char buf[17];
-        std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(rng_()));
-        return (buf);
-    }
-
     void next() {
         if (queue_.empty()) {
             return;
@@ -269,11 +269,8 @@ private:
         job->t = queue_.front();
         queue_.pop_front();
         boost::system::error_code ec;
-        // The address the phone reaches us at: the one the kernel routes from.
-        udp::socket probe(io_);
-        probe.open(job->t.to.protocol(), ec);
-        probe.connect(job->t.to, ec);
-        asio::ip::address localAddr = ec ? asio::ip::address() : probe.local_endpoint(ec).address();
+        // The address the phone answers to: the one the kernel routes from.
+        asio::ip::address localAddr = tools::sourceAddressFor(io_, job->t.to);
         job->sock.open(job->t.to.protocol(), ec);
         if (!ec) {
             job->sock.bind(udp::endpoint(job->t.to.protocol(), 0), ec);
@@ -284,9 +281,9 @@ private:
         }
         sip::Local me;
         me.contact = {localAddr.to_string(), job->sock.local_endpoint().port()};
-        me.tag = token();
-        me.branch = std::string(sip::kBranchCookie) + token();
-        me.callId = token() + "@" + me.contact.address;
+        me.tag = tools::randomToken(rng_);
+        me.branch = std::string(sip::kBranchCookie) + tools::randomToken(rng_);
+        me.callId = tools::randomToken(rng_) + "@" + me.contact.address;
         me.cseq = 1;
         sip::Endpoint phone{job->t.to.address().to_string(), job->t.to.port()};
         job->bytes = sip::serialize(sip::makeResyncNotify(phone, job->t.event, me));
@@ -346,7 +343,7 @@ private:
                     sip::hostPort({job->t.to.address().to_string(), job->t.to.port()}).c_str(),
                     job->t.event.c_str(), outcome.c_str());
         std::fflush(stdout);
-        next();
+        asio::post(io_, [this] { next(); });  // not recursion: thousands may fail at once
     }
 
     asio::io_context& io_;
@@ -356,20 +353,6 @@ private:
     std::deque<Target> queue_;
     size_t ok_ = 0;
 };
-
-long number(const Args& a, const std::string& name, long def, long lo, long hi) {
-    if (!a.has(name)) {
-        return (def);
-    }
-    std::string v = a.get(name);
-    char* end = nullptr;
-    long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end || n < lo || n > hi) {
-        throw UsageError("--" + name + " must be a number from " + std::to_string(lo) + " to " +
-                         std::to_string(hi));
-    }
-    return (n);
-}
 
 /// @brief Where the leases are when no option says: the control socket of the
 /// Kea configuration when it loads libdhcp_lease_cmds.so, else its lease file.
@@ -420,9 +403,9 @@ int cmdResync(int argc, char** argv) {
         if (a.has("ip") && a.has("all")) {
             throw UsageError("--ip names one phone: not with --all");
         }
-        int port = static_cast<int>(number(a, "port", 5060, 1, 65535));
-        int timeoutMs = static_cast<int>(number(a, "timeout", 8000, 100, 120000));
-        int t1Ms = static_cast<int>(number(a, "t1-ms", 500, 10, 10000));
+        int port = static_cast<int>(tools::numberOption(a, "port", 5060, 1, 65535));
+        int timeoutMs = static_cast<int>(tools::numberOption(a, "timeout", 8000, 100, 120000));
+        int t1Ms = static_cast<int>(tools::numberOption(a, "t1-ms", 500, 10, 10000));
         std::optional<Mac> mac;
         if (a.has("mac") && !(mac = parseMac(a.get("mac")))) {
             throw UsageError("'" + a.get("mac") + "' is not a MAC address");

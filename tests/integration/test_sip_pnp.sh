@@ -94,6 +94,31 @@ sipp_uac pnp_snom "127.0.0.1:$PORT"
 scenario pnp_compact "$GS_URL"
 sipp_uac pnp_compact "127.0.0.1:$PORT"
 
+# SIGHUP reads the Kea config again: a reservation added for the Snom takes effect (its
+# per-device file now renders); a config that does not load leaves the old one in place.
+jq '.Dhcp4.subnet4[0].reservations += [{"hw-address": "00:04:13:93:90:50", "hostname": "hall",
+      "user-context": {"phoneprov": {"sip-server": "127.0.0.1",
+        "accounts": [{"user": "3001", "password": "sn-s3cret"}]}}}]' "$WORK/kea.json" > "$WORK/kea.new"
+cp "$WORK/kea.json" "$WORK/kea.good"
+mv "$WORK/kea.new" "$WORK/kea.json"
+hup() {  # EXPECTED-LOG-LINE: SIGHUP, then wait for the line (the Nth time it appears)
+    local before
+    before=$(grep -c "$1" "$WORK/pnp.log" || true)
+    kill -HUP "$PNP_PID"
+    for _ in $(seq 50); do
+        [ "$(grep -c "$1" "$WORK/pnp.log" || true)" -gt "$before" ] && return 0
+        sleep 0.1
+    done
+    pp_fail "no '$1' after SIGHUP"
+}
+hup "configuration read again"
+sipp_uac pnp_snom "127.0.0.1:$PORT"
+grep -q ">3001<" "$OUT/snom/000413939050.xml" || pp_fail "the Snom's reservation did not reach the responder"
+echo '{"Dhcp4": {' > "$WORK/kea.json"
+hup "reload failed, keeping the old configuration"
+sipp_uac pnp_snom "127.0.0.1:$PORT"
+mv "$WORK/kea.good" "$WORK/kea.json"
+
 # 2. A phone played by Python: folded lines, a retransmitted SUBSCRIBE (one 200 OK again,
 # no second NOTIFY), a NOTIFY left unanswered (retransmitted with the same branch), and
 # SUBSCRIBEs that get no answer at all (unknown vendor, a vendor without SIP PnP,

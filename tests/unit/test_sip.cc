@@ -111,7 +111,7 @@ Message parsed(const std::string& text) {
 
 }  // namespace
 
-TEST(Sip, parseStartLinesAndFraming) {
+TEST(Parse, startLinesAndFraming) {
     struct Scenario {
         int line_;
         std::string text;
@@ -179,7 +179,7 @@ TEST(Sip, parseStartLinesAndFraming) {
     }
 }
 
-TEST(Sip, headersCompactFormsCaseAndFolding) {
+TEST(Parse, headersCompactFormsCaseAndFolding) {
     Message m = parsed(kCompact);
     EXPECT_EQ("sip:mac%3A00-0b-82-27-3b-89@224.0.1.75;transport=udp", m.uri);
     struct Scenario {
@@ -218,7 +218,7 @@ TEST(Sip, headersCompactFormsCaseAndFolding) {
     EXPECT_EQ("X-Custom", canonicalName("X-Custom"));
 }
 
-TEST(Sip, splitListRespectsQuotesAndBrackets) {
+TEST(Parse, splitListRespectsQuotesAndBrackets) {
     struct Scenario {
         int line_;
         std::string value;
@@ -239,7 +239,7 @@ TEST(Sip, splitListRespectsQuotesAndBrackets) {
     }
 }
 
-TEST(Sip, viaValues) {
+TEST(Values, via) {
     struct Scenario {
         int line_;
         std::string text;
@@ -288,7 +288,7 @@ TEST(Sip, viaValues) {
     }
 }
 
-TEST(Sip, nameAddrsUrisEventsCSeq) {
+TEST(Values, nameAddrsUrisEventsCSeq) {
     struct NameAddrCase {
         int line_;
         std::string text;
@@ -375,7 +375,7 @@ TEST(Sip, nameAddrsUrisEventsCSeq) {
     EXPECT_FALSE(parseCSeq("-1 NOTIFY", c));
 }
 
-TEST(Sip, macFromUserPart) {
+TEST(Pnp, macFromUserPart) {
     struct Scenario {
         int line_;
         std::string user;   ///< percent-decoded already
@@ -408,7 +408,7 @@ TEST(Sip, macFromUserPart) {
     }
 }
 
-TEST(Sip, pnpSubscribesOfRealPhones) {
+TEST(Pnp, subscribesOfRealPhones) {
     struct Scenario {
         int line_;
         std::string text;
@@ -439,7 +439,7 @@ TEST(Sip, pnpSubscribesOfRealPhones) {
     }
 }
 
-TEST(Sip, pnpSubscribesRefused) {
+TEST(Pnp, subscribesRefused) {
     auto edit = [](std::string text, const std::string& from, const std::string& to) {
         size_t p = text.find(from);
         if (p == std::string::npos) {
@@ -489,7 +489,7 @@ TEST(Sip, pnpSubscribesRefused) {
     ASSERT_TRUE(parsePnpSubscribe(parsed(edit(g, "Accept: application/url", "Accept: */*")), p, why));
 }
 
-TEST(Sip, vendorAndModelFromTheEvent) {
+TEST(Pnp, vendorAndModelFromTheEvent) {
     CataloguePtr catalogue = Catalogue::load(profilesDir());
     struct VendorCase {
         int line_;
@@ -543,7 +543,7 @@ TEST(Sip, vendorAndModelFromTheEvent) {
     }
 }
 
-TEST(Sip, responsesFollowRfc3261And3581) {
+TEST(Messages, responsesFollowRfc3261And3581) {
     struct Scenario {
         int line_;
         std::string via;      ///< top Via of the request
@@ -598,7 +598,7 @@ TEST(Sip, responsesFollowRfc3261And3581) {
     EXPECT_FALSE(makeResponse(noFrom, 200, "OK", "t", {"1.1.1.1", 1}));
 }
 
-TEST(Sip, pnpNotifyIsInTheSubscriptionDialog) {
+TEST(Messages, pnpNotifyIsInTheSubscriptionDialog) {
     Message sub = parsed(kGrandstream);
     auto ok = makeResponse(sub, 200, "OK", "srv1", {"192.168.1.100", 5060});
     ASSERT_TRUE(ok);
@@ -640,7 +640,7 @@ TEST(Sip, pnpNotifyIsInTheSubscriptionDialog) {
     EXPECT_FALSE(answers(*notify, "z9hG4bKn1", "NOTIFY"));
 }
 
-TEST(Sip, resyncNotifies) {
+TEST(Messages, resyncNotifies) {
     struct Scenario {
         int line_;
         std::string event;
@@ -678,7 +678,7 @@ TEST(Sip, resyncNotifies) {
     EXPECT_EQ("sip:[2001:db8::5]:5060", v6.uri);
 }
 
-TEST(Sip, transactionKeysRecogniseRetransmissions) {
+TEST(Messages, transactionKeysRecogniseRetransmissions) {
     Message a = parsed(kGrandstream);
     Message b = parsed(kGrandstream);
     EXPECT_EQ(transactionKey(a), transactionKey(b));
@@ -694,7 +694,7 @@ TEST(Sip, transactionKeysRecogniseRetransmissions) {
     EXPECT_NE(transactionKey(s1), transactionKey(parsed(s2text)));
 }
 
-TEST(Sip, serializeRoundTrips) {
+TEST(Messages, serializeRoundTrips) {
     for (const std::string* text : {&kGrandstream, &kYealink, &kSnom, &kCompact}) {
         Message m = parsed(*text);
         Message again = parsed(serialize(m));
@@ -715,7 +715,7 @@ TEST(Sip, serializeRoundTrips) {
     EXPECT_EQ("NOTIFY sip:a SIP/2.0\r\nContent-Length: 3\r\n\r\nabc", serialize(m));
 }
 
-TEST(Sip, garbageNeverCrashesAndWhatParsesRoundTrips) {
+TEST(Robustness, garbageNeverCrashesAndWhatParsesRoundTrips) {
     // Random bytes, then real messages with random bytes changed, cut or repeated.
     std::mt19937 rng(20260101);
     std::vector<std::string> seeds = {kGrandstream, kYealink, kSnom, kCompact};
