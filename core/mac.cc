@@ -3,9 +3,7 @@
 
 namespace phoneprov {
 
-namespace {
-
-int hexValue(char c) {
+int hexDigitValue(char c) {
     if (c >= '0' && c <= '9') {
         return (c - '0');
     }
@@ -17,6 +15,8 @@ int hexValue(char c) {
     }
     return (-1);
 }
+
+namespace {
 
 std::string format(const Mac& mac, const char* digits, char sep) {
     std::string out;
@@ -54,7 +54,7 @@ std::optional<Mac> parseMac(std::string_view text) {
     size_t digits = 0;
     char sep = 0;
     for (char c : text) {
-        int v = hexValue(c);
+        int v = hexDigitValue(c);
         if (v >= 0) {
             if (digits >= 12) {
                 return (std::nullopt);

@@ -51,6 +51,9 @@ MacProblem checkPacketMac(uint8_t htype, const uint8_t* data, size_t len, Mac& o
 /// @brief A short text for a MacProblem (for logs).
 const char* macProblemText(MacProblem p);
 
+/// @brief The value of one hex digit, or -1.
+int hexDigitValue(char c);
+
 /// @brief Writes 12 lower-case hex digits into out (no allocation).
 void formatMacLower(const Mac& mac, char out[12]);
 

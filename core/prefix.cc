@@ -3,22 +3,6 @@
 
 namespace phoneprov {
 
-namespace {
-
-int hexDigit(char c) {
-    if (c >= '0' && c <= '9') {
-        return (c - '0');
-    }
-    if (c >= 'a' && c <= 'f') {
-        return (c - 'a' + 10);
-    }
-    if (c >= 'A' && c <= 'F') {
-        return (c - 'A' + 10);
-    }
-    return (-1);
-}
-
-}  // namespace
 
 std::optional<Prefix> parseAssignment(std::string_view hex) {
     if (hex.size() != 6 && hex.size() != 7 && hex.size() != 9) {
@@ -26,7 +10,7 @@ std::optional<Prefix> parseAssignment(std::string_view hex) {
     }
     Prefix p;
     for (char c : hex) {
-        int v = hexDigit(c);
+        int v = hexDigitValue(c);
         if (v < 0) {
             return (std::nullopt);
         }
@@ -58,7 +42,7 @@ std::optional<Prefix> parsePrefix(std::string_view text) {
         if (c == ':' || c == '-' || c == '.') {
             continue;
         }
-        if (hexDigit(c) < 0) {
+        if (hexDigitValue(c) < 0) {
             return (std::nullopt);
         }
         digits.push_back(c);
