@@ -28,13 +28,13 @@ ss -Hlnu "sport = :$PORT" | grep -q . || { cat "$WORK/valgrind.log"; exit 1; }
 perfdhcp -4 -l 127.0.0.1 -L "$((PORT + 1))" -N "$PORT" -r 10 -n 20 -R 20 -s 3 \
   -b mac=00:15:65:ff:00:00 -o "60,$VCHEX" -W 3000000 127.0.0.1 > "$WORK/warmup.log" 2>&1 || true
 sleep 1
-callgrind_control -i on "$VPID" > /dev/null
+callgrind_control -i on "$VPID" > /dev/null 2>&1
 # Valgrind slows Kea ~50x: a low rate, every exchange waited for.
 perfdhcp -4 -l 127.0.0.1 -L "$((PORT + 1))" -N "$PORT" -r "${BENCH_RATE:-25}" -n "$N" \
   -R "$CLIENTS" -s 7 -b mac=00:15:65:00:00:00 -o "60,$VCHEX" -W 5000000 127.0.0.1 \
   > "$WORK/perfdhcp.$(basename "$CONFIG" .json).log" 2>&1 || true
 sleep "${BENCH_SETTLE:-2}"
-callgrind_control -i off "$VPID" > /dev/null
+callgrind_control -i off "$VPID" > /dev/null 2>&1
 kill -INT "$VPID"
 wait "$VPID" || true
 trap - EXIT
