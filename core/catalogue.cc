@@ -65,6 +65,7 @@ const std::vector<Keyword> kProfileKeywords = {
     {"vendor-class", JType::List, false},
     {"dir", JType::String, true},
     {"format", JType::String, true},
+    {"refuse-chars", JType::String, false},
     {"options", JType::List, false},
     {"override-subnet-options", JType::Bool, false},
     {"variables", JType::Map, false},
@@ -283,6 +284,7 @@ VendorProfile Catalogue::parseProfile(const nlohmann::json& j, const std::string
     if (v.format != "kv" && v.format != "xml" && v.format != "text") {
         throw ConfigError(where + ": 'format' '" + v.format + "' must be kv, xml or text");
     }
+    v.refuseChars = getString(j, "refuse-chars");
     v.ouiOrganizations = stringList(j, "oui-organizations", where);
     for (const std::string& p : stringList(j, "oui-prefixes", where)) {
         auto prefix = parsePrefix(p);

@@ -67,6 +67,7 @@ struct VendorProfile {
     std::string className;    ///< PHONEPROV_<ID>
     std::string dir;
     std::string format;       ///< kv, xml, text
+    std::string refuseChars;  ///< characters no value may hold (`"` where values are quoted)
     std::string folder;       ///< where the profile was read from
     bool phonesOnly = false;
     bool sipPnp = false;

@@ -348,7 +348,7 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
                              "' did not give a safe name");
             continue;
         }
-        RenderResult body = templateFor(v, f).render(vars, escaping);
+        RenderResult body = templateFor(v, f).render(vars, escaping, v.refuseChars);
         if (!body.ok) {
             errors.push_back(v.id + " " + mac.lower() + ": " + name.text + " not rendered: " +
                              body.error);

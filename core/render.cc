@@ -164,11 +164,16 @@ Template::Template(const std::string& text, const std::string& where) {
 
 Template::~Template() = default;
 
-RenderResult Template::render(const nlohmann::json& vars, Escaping escaping) const {
+RenderResult Template::render(const nlohmann::json& vars, Escaping escaping,
+                              const std::string& refuse) const {
     RenderResult r;
     std::string refused;
-    auto escape = [&refused, escaping](const std::string& v) -> std::string {
+    auto escape = [&refused, escaping, &refuse](const std::string& v) -> std::string {
         if (!refused.empty()) {
+            return ("");
+        }
+        if (!refuse.empty() && v.find_first_of(refuse) != std::string::npos) {
+            refused = "a value holds a character this format cannot carry";
             return ("");
         }
         switch (escaping) {

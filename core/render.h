@@ -38,7 +38,10 @@ public:
     ~Template();
 
     /// @brief Renders with variables (a JSON object).
-    RenderResult render(const nlohmann::json& vars, Escaping escaping) const;
+    /// @param refuse characters a value may not hold beyond the format's rule (a
+    /// profile's `refuse-chars`, such as `"` where values are quoted).
+    RenderResult render(const nlohmann::json& vars, Escaping escaping,
+                        const std::string& refuse = "") const;
 
 private:
     struct Impl;

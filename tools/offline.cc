@@ -320,7 +320,7 @@ int cmdValidate(int argc, char** argv) {
             {"sip-server", "pbx.example.com"}, {"sip-port", 5060}, {"sip-transport", "udp"},
             {"ntp-server", "ntp.example.com"}, {"timezone", "Europe/Berlin"},
             {"language", "English"}, {"firmware-url", "http://fw.example.com/fw.rom"},
-            {"admin-password", "Adm1n<&>\"'"},
+            {"admin-password", "Adm1n<&>'"},
             {"accounts", {{{"user", "1001"}, {"password", "p&ss<w>rd"}, {"display-name", "Alice O'Neil"}},
                           {{"user", "1002"}, {"password", "x"}, {"auth-user", "a1002"}}}}};
         Mac mac = *parseMac("00:00:5e:00:53:01");

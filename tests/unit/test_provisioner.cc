@@ -518,3 +518,37 @@ TEST_F(Precedence, hookModelBeatsProfileModel) {
 }
 
 }  // namespace
+
+namespace {
+
+// Formats whose values sit between quotes (Panasonic KEY="value", Avaya SET X "value")
+// refuse a value holding '"' rather than emit a line an attacker could extend.
+TEST(RefuseChars, quotedFormatsRefuseQuotes) {
+    phoneprov::test::TempDir dir;
+    phoneprov::Config c;
+    c.outputDir = dir.path();
+    c.baseUrl = "http://127.0.0.1:8080/prov";
+    c.tftpServer = "127.0.0.1";
+    c.profilesDir = PHONEPROV_SOURCE_DIR "/profiles";
+    auto catalogue = phoneprov::Catalogue::load(c.profilesDir);
+    std::vector<std::string> warnings;
+    auto prov = phoneprov::Provisioning::build(catalogue, c, warnings);
+    nlohmann::json data = {{"sip-server", "pbx"},
+                           {"accounts", {{{"user", "100\" ADMIN_PASS=\"x"}, {"password", "p"}}}}};
+    for (const char* vendor : {"panasonic", "avaya"}) {
+        SCOPED_TRACE(vendor);
+        int v = catalogue->find(vendor);
+        ASSERT_GE(v, 0);
+        std::vector<std::string> errors;
+        int skipped = 0;
+        auto files = prov->renderFiles(v, "", *phoneprov::parseMac("00:80:f0:00:00:01"), "", &data,
+                                       errors, skipped);
+        for (const auto& f : files) {
+            EXPECT_FALSE(f.perDevice) << f.name << " rendered with a quote in a value";
+        }
+        ASSERT_FALSE(errors.empty());
+        EXPECT_EQ(std::string::npos, errors[0].find("ADMIN_PASS"));
+    }
+}
+
+}  // namespace
