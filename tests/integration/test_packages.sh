@@ -39,6 +39,7 @@ in_group() { id -nG "$1" 2>/dev/null | tr ' ' '\n' | grep -qx "$PP_GROUP"; }
 
 # One run at a time on this machine (two ctest runs on a shared machine): they
 # would share the package, its folders and build/pkg.
+mkdir -p /run/lock
 exec 9> /var/lock/kea-phoneprov-test-packages.lock
 flock -w 240 9 || pp_fail "another run of this test holds /var/lock/kea-phoneprov-test-packages.lock"
 # Not pp_setup: its group and memberships are for postinst to make.
