@@ -24,6 +24,8 @@ const std::vector<Keyword> kTopKeywords = {
     {"file-group", JType::String, false},
     {"render", JType::Bool, false},
     {"client-classes", JType::String, false},
+    {"resync-on-change", JType::Bool, false},
+    {"resync-port", JType::Int, false},
     {"render-threads", JType::Int, false},
     {"queue-size", JType::Int, false},
     {"render-wait-ms", JType::Int, false},
@@ -212,6 +214,8 @@ Config parseConfig(const nlohmann::json& params) {
     }
     c.provisionUnknown = getBool(params, "provision-unknown", false);
     c.render = getBool(params, "render", true);
+    c.resyncOnChange = getBool(params, "resync-on-change", false);
+    c.resyncPort = static_cast<int>(getInt(params, "resync-port", 5060, 1, 65535, where));
     c.fileGroup = getString(params, "file-group");
     c.clientClasses = getString(params, "client-classes", "auto");
     if (c.clientClasses != "auto" && c.clientClasses != "always" && c.clientClasses != "never") {

@@ -52,6 +52,8 @@ struct Config {
     int renderWaitMs = 2000;   ///< how long an ACK may wait for its phone's render (0: never)
     int renderInterval = 60;   ///< seconds before the same MAC is rendered again
     bool render = true;        ///< rendering on (off: options only)
+    bool resyncOnChange = false;  ///< send the vendor's re-sync NOTIFY when a phone's file changed
+    int resyncPort = 5060;        ///< the phones' SIP port for that NOTIFY
     /// Whether phones are put into PHONEPROV and PHONEPROV_<VENDOR>: "always", "never",
     /// or "auto" (when the Kea configuration refers to those classes).
     std::string clientClasses = "auto";

@@ -6,13 +6,18 @@
 #include "kea_compat.h"
 #include "phoneprov_log.h"
 
+#include <sip.h>
+
 #include <dhcp/dhcp4.h>
 #include <dhcp/iface_mgr.h>
 #include <hooks/parking_lots.h>
 
 #include <dlfcn.h>
+#include <arpa/inet.h>
 #include <cstring>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <grp.h>
 #include <unistd.h>
 
@@ -394,7 +399,52 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
 
 void PhoneProv::renderJob(const core::RenderJob& job) {
     core::RenderOutcome r = renderNow(job.mac, job.vendor, job.model, job.ip ? ipText(job.ip) : "");
-    (void)r;
+    if (config_.resyncOnChange && r.written > 0 && job.ip != 0) {
+        sendResync(job);
+    }
+}
+
+void PhoneProv::sendResync(const core::RenderJob& job) {
+    // A file changed: ask the phone to fetch it again (its vendor's re-sync NOTIFY,
+    // out of dialog, sent once; `phoneprov resync` waits for answers, the hook does not).
+    const core::VendorProfile& vendor = identifier_->catalogue().vendors()[job.vendor];
+    if (vendor.resyncEvent.empty()) {
+        return;
+    }
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return;
+    }
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(config_.resyncPort));
+    to.sin_addr.s_addr = htonl(job.ip);
+    sockaddr_in local{};
+    socklen_t len = sizeof(local);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) {
+        ::close(fd);
+        return;
+    }
+    static std::atomic<uint64_t> counter{0};
+    std::string token = std::to_string(::getpid()) + "x" + std::to_string(++counter) + "x" +
+                        job.mac.lower();
+    core::sip::Local me;
+    me.contact = {ipText(ntohl(local.sin_addr.s_addr)), ntohs(local.sin_port)};
+    me.tag = token;
+    me.branch = std::string(core::sip::kBranchCookie) + token;
+    me.callId = token + "@" + me.contact.address;
+    core::sip::Endpoint phone{ipText(job.ip), config_.resyncPort};
+    std::string bytes = core::sip::serialize(
+        core::sip::makeResyncNotify(phone, vendor.resyncEvent, me));
+    ssize_t sent = ::send(fd, bytes.data(), bytes.size(), 0);
+    ::close(fd);
+    if (sent == static_cast<ssize_t>(bytes.size())) {
+        LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_IDENTIFY, PHONEPROV_RESYNC_SENT)
+            .arg(job.mac.colon())
+            .arg(phone.address)
+            .arg(vendor.resyncEvent);
+    }
 }
 
 core::RenderOutcome PhoneProv::renderNow(const core::Mac& mac, int vendor, const std::string& model,

@@ -80,6 +80,7 @@ public:
 
 private:
     void renderJob(const ::phoneprov::RenderJob& job);
+    void sendResync(const ::phoneprov::RenderJob& job);
     void renderDone(const ::phoneprov::Mac& mac);
     void maybeQueue(const PacketVerdict& v, const isc::dhcp::Pkt4& query, uint32_t ip);
     void onWake();

@@ -2,7 +2,10 @@
 // Callouts called through Kea's HooksManager with real Pkt4 objects.
 #include "hook_fixture.h"
 
+#include <arpa/inet.h>
 #include <chrono>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <thread>
 
 using namespace phoneprov_test;
@@ -154,6 +157,38 @@ TEST_F(CalloutTest, CustomOptionAddedOnRequest) {
     ASSERT_TRUE(rsp->getOption(160));
     EXPECT_EQ("http://127.0.0.1:8080/prov/yealink/", bytes(rsp->getOption(160)));
     EXPECT_TRUE(rsp->getOption(66));
+}
+
+TEST_F(CalloutTest, ResyncOnChangeNotifiesThePhone) {
+    // A "phone" on loopback: a UDP socket where the leased address's SIP port is.
+    int sock = socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(sock, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(0, bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)));
+    socklen_t len = sizeof(addr);
+    ASSERT_EQ(0, getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len));
+    timeval tv{5, 0};
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    TearDown();
+    HookFixture::SetUp();
+    ElementPtr p = goodParams();
+    p->set("resync-on-change", Element::create(true));
+    p->set("resync-port", Element::create(static_cast<int64_t>(ntohs(addr.sin_port))));
+    ASSERT_TRUE(load(p));
+    configured(R"({"subnet4": [{"id": 1, "subnet": "127.0.0.0/8", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "hostname": "p1",
+         "user-context": {"phoneprov": {"accounts": [{"user": "1001", "password": "x"}]}}}]}]})");
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {}, "127.0.0.1");
+    char buf[4096];
+    ssize_t n = recv(sock, buf, sizeof(buf) - 1, 0);
+    close(sock);
+    ASSERT_GT(n, 0) << "no NOTIFY arrived";
+    std::string msg(buf, static_cast<size_t>(n));
+    EXPECT_EQ(0u, msg.find("NOTIFY sip:127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + " SIP/2.0\r\n"))
+        << msg;
+    EXPECT_NE(std::string::npos, msg.find("\r\nEvent: check-sync;reboot=false\r\n")) << msg;
 }
 
 TEST_F(CalloutTest, AckCarriesOptionsToo) {

@@ -117,13 +117,14 @@ protected:
     /// @brief Runs pkt4_receive then pkt4_send (OFFER) on one callout handle.
     /// @return the response.
     Pkt4Ptr exchange(const Pkt4Ptr& q, uint8_t responseType = DHCPOFFER,
-                     const std::vector<OptionPtr>& preset = {}) {
+                     const std::vector<OptionPtr>& preset = {},
+                     const std::string& yiaddr = "192.0.2.100") {
         CalloutHandlePtr handle = HooksManager::createCalloutHandle();
         handle->setArgument("query4", q);
         HooksManager::callCallouts(hookIndex("pkt4_receive"), *handle);
         Pkt4Ptr rsp(new Pkt4(responseType, q->getTransid()));
         if (responseType == DHCPOFFER || responseType == DHCPACK) {
-            rsp->setYiaddr(isc::asiolink::IOAddress("192.0.2.100"));  // a NAK carries none
+            rsp->setYiaddr(isc::asiolink::IOAddress(yiaddr));  // a NAK carries none
         }
         for (const auto& o : preset) {
             rsp->addOption(o);

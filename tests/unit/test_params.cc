@@ -262,11 +262,12 @@ TEST(ConfigKeywords, listsTheTopLevelKeys) {
     for (const char* key : {"output-dir", "base-url", "tftp-server", "profiles-dir", "registry-dir",
                             "defaults", "vendors", "oui-prefixes", "provision-unknown", "file-group",
                             "render", "render-threads", "queue-size", "render-wait-ms",
-                            "render-interval", "client-classes"}) {
+                            "render-interval", "client-classes", "resync-on-change",
+                            "resync-port"}) {
         EXPECT_NE(k.end(), std::find(k.begin(), k.end(), key)) << key;
     }
     EXPECT_EQ(k.end(), std::find(k.begin(), k.end(), "comment"));
-    EXPECT_EQ(16u, k.size());
+    EXPECT_EQ(18u, k.size());
     // Every listed keyword is accepted by parseConfig, with a value of the right type.
     json p = base();
     p["profiles-dir"] = "/x";
