@@ -5,6 +5,7 @@
 #include "prefix.h"
 
 #include <arpa/inet.h>
+#include <grp.h>
 #include <sys/stat.h>
 
 namespace phoneprov {
@@ -83,6 +84,19 @@ void checkVariables(const nlohmann::json& vars, const std::string& where) {
 }
 
 }  // namespace
+
+gid_t fileGroupId(const std::string& name) {
+    if (name.empty()) {
+        return (static_cast<gid_t>(-1));
+    }
+    struct group grp;
+    struct group* result = nullptr;
+    std::vector<char> buf(16384);
+    if (getgrnam_r(name.c_str(), &grp, buf.data(), buf.size(), &result) != 0 || !result) {
+        throw ConfigError("phoneprov: 'file-group' '" + name + "' is not a group");
+    }
+    return (result->gr_gid);
+}
 
 std::string installedProfilesDir(const std::string& file, const std::string& relative) {
     size_t slash = file.rfind('/');

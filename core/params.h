@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/types.h>
+
 #include <map>
 #include <string>
 #include <utility>
@@ -68,6 +70,10 @@ Config parseConfig(const nlohmann::json& params);
 /// @param file the hook library or the tool's executable.
 /// @param relative the path from that file's folder to the installed profiles.
 std::string installedProfilesDir(const std::string& file, const std::string& relative);
+
+/// @brief The group id of `file-group` ("" gives -1: keep the group).
+/// @throw ConfigError naming the key when no such group exists.
+gid_t fileGroupId(const std::string& name);
 
 /// @brief Whether a Kea DHCPv4 configuration refers to the classes PHONEPROV or
 /// PHONEPROV_<VENDOR> anywhere but in the hook parameters (client-classes "auto").

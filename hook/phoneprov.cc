@@ -87,19 +87,6 @@ bool recall(CalloutHandle& handle, const Pkt4& query, PacketVerdict& v) {
     return (v.phone);
 }
 
-gid_t lookupGroup(const std::string& name) {
-    if (name.empty()) {
-        return (static_cast<gid_t>(-1));
-    }
-    struct group grp;
-    struct group* result = nullptr;
-    std::vector<char> buf(16384);
-    if (getgrnam_r(name.c_str(), &grp, buf.data(), buf.size(), &result) != 0 || !result) {
-        throw core::ConfigError("phoneprov: 'file-group' '" + name + "' is not a group");
-    }
-    return (result->gr_gid);
-}
-
 std::string ipText(uint32_t ip) {
     return (std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 0xff) + "." +
             std::to_string((ip >> 8) & 0xff) + "." + std::to_string(ip & 0xff));
@@ -126,12 +113,12 @@ PhoneProv::PhoneProv(const ConstElementPtr& params) {
     if (!json.contains("profiles-dir")) {
         // The profiles installed next to this library (any install prefix).
         Dl_info info;
-        if (dladdr(reinterpret_cast<void*>(&lookupGroup), &info) && info.dli_fname) {
+        if (dladdr(reinterpret_cast<void*>(&toJson), &info) && info.dli_fname) {
             config_.profilesDir = core::installedProfilesDir(info.dli_fname,
                                                              PHONEPROV_HOOK_TO_PROFILES);
         }
     }
-    gid_t gid = lookupGroup(config_.fileGroup);
+    gid_t gid = core::fileGroupId(config_.fileGroup);
     core::CataloguePtr catalogue = core::Catalogue::load(config_.profilesDir);
     std::vector<std::pair<core::Prefix, int>> admin;
     for (const auto& p : config_.ouiPrefixes) {

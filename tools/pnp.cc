@@ -207,19 +207,6 @@ private:
     int suppressed_ = 0;
 };
 
-gid_t lookupGroup(const std::string& name) {
-    if (name.empty()) {
-        return (static_cast<gid_t>(-1));
-    }
-    struct group grp;
-    struct group* result = nullptr;
-    std::vector<char> buf(16384);
-    if (getgrnam_r(name.c_str(), &grp, buf.data(), buf.size(), &result) != 0 || !result) {
-        throw ConfigError("'file-group' '" + name + "' is not a group");
-    }
-    return (result->gr_gid);
-}
-
 /// @brief Everything read from the Kea configuration; replaced whole on SIGHUP.
 struct Setup {
     Config config;
@@ -252,7 +239,7 @@ std::shared_ptr<const Setup> loadSetup(const Options& o) {
     for (const std::string& w : warnings) {
         logLine(Level::Warn, w);
     }
-    s->output.reset(new OutputDir(s->config.outputDir, 0640, lookupGroup(s->config.fileGroup)));
+    s->output.reset(new OutputDir(s->config.outputDir, 0640, fileGroupId(s->config.fileGroup)));
     std::string bad = s->config.render ? s->output->check() : "";
     if (!bad.empty()) {
         throw ConfigError("output-dir: " + bad);
