@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# Issue 11: a Kea high-availability pair (libdhcp_ha.so + libdhcp_lease_cmds.so, load
+# balancing) in network namespaces made for the test, both peers loading the hook with
+# the same parameters (kea-config/ha-peer1.json, ha-peer2.json) and reading the phones'
+# reservations from one real PostgreSQL hosts database.
+#
+#   pp-ha-PID-db  PostgreSQL 192.0.2.30 and the bridge joining everything
+#   pp-ha-PID-a   kea-dhcp4 peer1 192.0.2.1 (HA listener :8000), nginx :8080 on its output-dir
+#   pp-ha-PID-b   kea-dhcp4 peer2 192.0.2.2 (HA listener :8000), nginx :8080 on its output-dir
+#   pp-ha-PID-c   the phones' relay 10.20.0.1 (192.0.2.10 on the server LAN):
+#                 `phoneprov simulate`, perfdhcp and curl run here
+#
+# Checks: each phone is answered by one peer (option 54 tells which; both peers answer
+# some), gets its reserved address and the hook's options; its per-device file, fetched
+# over HTTP from the peer that answered, holds its reservation's credentials; common files
+# are byte-identical on both peers; perfdhcp is answered for about half of its clients by
+# one peer. Then peer1 is killed (by PID): peer2 detects it and goes partner-down, answers
+# every phone (those peer1 served too) with the same option bytes, and renders files
+# byte-identical to what peer1 served; perfdhcp is answered for all its clients.
+#
+# PP_HA_CONFIG_RESERVATIONS=1 puts the reservations in the config files as well (a
+# temporary switch to check the infrastructure while the hook cannot read hosts-database).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pg_lib.sh"
+pp_setup
+command -v perfdhcp >/dev/null || pp_fail "perfdhcp is not installed (kea-admin)"
+HA_SO=${HA_SO:-/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ha.so}
+[ -f "$HA_SO" ] || pp_fail "libdhcp_ha.so not found (kea-dhcp4-server)"
+T0=$(date +%s)
+
+T=pp-ha-$$
+NS_A=$T-a NS_B=$T-b NS_DB=$T-db NS_C=$T-c
+NSS=()
+ha_cleanup() {
+    pp_cleanup
+    local ns pid
+    for ns in "${NSS[@]:-}"; do
+        [ -n "$ns" ] || continue
+        # Anything still running inside a namespace this test made was started by it.
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+}
+trap ha_cleanup EXIT
+inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# --- The network: one bridge in the db namespace, a veth from each other namespace.
+for ns in "$NS_DB" "$NS_A" "$NS_B" "$NS_C"; do
+    ip netns add "$ns"
+    NSS+=("$ns")
+    ip -n "$ns" link set lo up
+done
+ip -n "$NS_DB" link add br0 type bridge
+ip -n "$NS_DB" link set br0 up
+ip -n "$NS_DB" addr add 192.0.2.30/24 dev br0
+join() {  # NS PORT-NAME ADDR
+    ip -n "$1" link add eth0 type veth peer name "$2" netns "$NS_DB"
+    ip -n "$NS_DB" link set "$2" master br0 up
+    ip -n "$1" addr add "$3/24" dev eth0
+    ip -n "$1" link set eth0 up
+}
+join "$NS_A" pa 192.0.2.1
+join "$NS_B" pb 192.0.2.2
+join "$NS_C" pc 192.0.2.10
+# The relay's address on the voice VLAN (giaddr); the peers route the VLAN through it.
+ip -n "$NS_C" addr add 10.20.0.1/22 dev lo
+ip -n "$NS_A" route add 10.20.0.0/22 via 192.0.2.10
+ip -n "$NS_B" route add 10.20.0.0/22 via 192.0.2.10
+for _ in $(seq 50); do  # IPv6 DAD is off the path; wait for the bridge ports to forward
+    inns "$NS_C" ping -c1 -W1 192.0.2.30 >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+# --- The hosts database, and the phones' reservations in it (nowhere else).
+pp_pg_start 192.0.2.30 "$NS_DB"
+PHONES=(  # MAC VENDOR-CLASS RESERVED-ADDRESS USER
+    "00:15:65:a0:00:01 yealink 10.20.1.11 1001"
+    "00:15:65:a0:00:02 yealink 10.20.1.12 1002"
+    "00:15:65:a0:00:03 yealink 10.20.1.13 1003"
+    "00:15:65:a0:00:04 yealink 10.20.1.14 1004"
+    "00:0b:82:a0:00:05 Grandstream_GXP1628_dslforum.org 10.20.1.15 1005"
+    "00:0b:82:a0:00:06 Grandstream_GXP1628_dslforum.org 10.20.1.16 1006"
+    "00:04:13:a0:00:07 snom360 10.20.1.17 1007"
+    "00:04:13:a0:00:08 snom360 10.20.1.18 1008"
+)
+ctx() { printf '{"phoneprov": {"sip-server": "10.20.0.5", "accounts": [{"user": "%s", "password": "pw-%s-s3cret", "display-name": "Phone %s"}]}}' "$1" "$1" "$1"; }
+for p in "${PHONES[@]}"; do
+    read -r mac vc ip user <<<"$p"
+    pp_pg_add_host "$mac" "$ip" 1 "phone-$user" "$(ctx "$user")"
+done
+[ "$(pp_pg_sql 'SELECT count(*) FROM hosts')" = "${#PHONES[@]}" ] || pp_fail "reservations in PostgreSQL"
+
+# --- The two peers: the examples as they are, but for paths, the database's port and
+# password, and HA timers short enough for a test.
+peer_config() {  # NAME
+    local d="$WORK/$1" src
+    src="$SOURCE_DIR/kea-config/ha-$1.json"
+    mkdir -p "$d"
+    install -d -m 0750 -o root -g "$PP_GROUP" "$d/out"
+    python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$src" "$d/adapted.json" --work "$d" \
+        --out "$d/out" --hook "$HOOK_SO" --profiles "$PROFILES_DIR" --pg-port "$PG_PORT"
+    local extra='.'
+    if [ -n "${PP_HA_CONFIG_RESERVATIONS:-}" ]; then
+        local p mac vc ip user list="[]"
+        for p in "${PHONES[@]}"; do
+            read -r mac vc ip user <<<"$p"
+            list=$(jq -c --arg m "$mac" --arg ip "$ip" --arg u "$user" --argjson c "$(ctx "$user")" \
+                '. + [{"hw-address": $m, "ip-address": $ip, "hostname": ("phone-" + $u), "user-context": $c}]' <<<"$list")
+        done
+        extra=".Dhcp4.subnet4[0].reservations = $list"
+    fi
+    jq --arg pw "$PG_PASSWORD" --arg lease "$d/leases4.csv" '
+        .Dhcp4["hosts-database"].password = $pw
+        | .Dhcp4["lease-database"].name = $lease
+        | (.Dhcp4["hooks-libraries"][] | select(.library | test("libdhcp_ha")) | .parameters["high-availability"][0])
+            |= (. + {"heartbeat-delay": 500, "max-response-delay": 1500, "max-ack-delay": 500,
+                     "max-unacked-clients": 0})
+        | (.Dhcp4["hooks-libraries"][] | select(.library | test("libdhcp_(ha|lease_cmds)")) | .library)
+            |= ("'"$(dirname "$HA_SO")"'/" + (split("/") | last))
+        ' "$d/adapted.json" | jq "$extra" > "$d/kea.json"
+}
+peer_config peer1
+peer_config peer2
+# Same hook parameters on both peers, and the same reservations source.
+for key in '.Dhcp4["hooks-libraries"][] | select(.library | test("phoneprov")) | .parameters | del(.["output-dir"])' \
+           '.Dhcp4["hosts-database"]' '.Dhcp4.subnet4'; do
+    [ "$(jq -S "$key" "$WORK/peer1/kea.json")" = "$(jq -S "$key" "$WORK/peer2/kea.json")" ] \
+        || pp_fail "the peers' configs differ in $key"
+done
+
+start_nginx() {  # NAME NS ADDR
+    local d="$WORK/$1/nginx"
+    mkdir -p "$d"
+    cat > "$d/nginx.conf" <<CONF
+user www-data;
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 64; }
+http {
+    access_log $d/access.log;
+    client_body_temp_path $d/body;
+    proxy_temp_path $d/proxy;
+    fastcgi_temp_path $d/fastcgi;
+    uwsgi_temp_path $d/uwsgi;
+    scgi_temp_path $d/scgi;
+    default_type application/octet-stream;
+    server {
+        listen $3:8080;
+        autoindex off;
+        location ~ /\. { deny all; }
+        location /prov/ { alias $WORK/$1/out/; }
+    }
+}
+CONF
+    ip netns exec "$2" nginx -c "$d/nginx.conf" -e "$d/error.log" &
+    PIDS+=($!)
+}
+start_peer() {  # NAME NS: kea-dhcp4 in the namespace; sets PID_<NAME>
+    local d="$WORK/$1" pid
+    : > "$d/kea.log"
+    KEA_PIDFILE_DIR="$d" KEA_LOCKFILE_DIR="$d" \
+        ip netns exec "$2" kea-dhcp4 -c "$d/kea.json" > "$d/stdout.log" 2>&1 &
+    pid=$!
+    PIDS+=($pid)
+    printf -v "PID_$1" '%s' "$pid"
+    for _ in $(seq 100); do
+        grep -q "DHCP4_STARTED" "$d/kea.log" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$d/stdout.log" >&2 || true
+    grep -E "ERROR|FATAL" "$d/kea.log" >&2 || true
+    pp_fail "kea-dhcp4 $1 did not start"
+}
+ha_state() {  # ADDR: the peer's HA state, from its own HTTP listener
+    inns "$NS_C" curl -s -m 1 -H 'Content-Type: application/json' \
+        -d '{"command": "ha-heartbeat", "service": ["dhcp4"]}' "http://$1:8000/" 2>/dev/null \
+        | jq -r '.[0].arguments.state // empty' 2>/dev/null || true
+}
+wait_state() {  # ADDR STATE SECONDS
+    local s=""
+    for _ in $(seq $(($3 * 10))); do
+        s=$(ha_state "$1")
+        [ "$s" = "$2" ] && return 0
+        sleep 0.1
+    done
+    pp_fail "peer $1 is in state '$s', not $2, after $3 s"
+}
+
+start_nginx peer1 "$NS_A" 192.0.2.1
+start_nginx peer2 "$NS_B" 192.0.2.2
+start_peer peer1 "$NS_A"
+start_peer peer2 "$NS_B"
+wait_state 192.0.2.1 load-balancing 20
+wait_state 192.0.2.2 load-balancing 20
+pp_log "both peers load-balancing after $(($(date +%s) - T0)) s"
+
+BASE=http://phoneprov.example.net:8080/prov
+# boot MAC VC JSON: the relay forwards to both peers; here it asks each in turn (in load
+# balancing only one of them answers). Prints the answering peer's address.
+boot() {
+    local vc=${2//_/ } srv
+    for srv in 192.0.2.1 192.0.2.2; do
+        if inns "$NS_C" "$PHONEPROV" simulate --server "$srv" --server-port 67 \
+               --bind 10.20.0.1 --bind-port 67 --timeout 300 --mac "$1" --vendor-class "$vc" \
+               --no-fetch --json > "$3" 2>"$3.err"; then
+            jq -r '.["ack-options"][] | select(.code == 54) | .text' "$3"
+            return 0
+        fi
+    done
+    cat "$3.err" >&2
+    return 1
+}
+# fetch PEER-ADDR PATH OUT: the file at BASE/PATH from that peer's nginx (the name in
+# option 66 resolved to the peer), HTTP status printed.
+fetch() {
+    inns "$NS_C" curl -s -m 5 -o "$3" -w '%{http_code}' --resolve "phoneprov.example.net:8080:$1" \
+        "$BASE/$2" || true
+}
+devfile() {  # MAC VC: the phone's per-device file under the output dir
+    local hex=${1//:/}
+    case "$2" in
+        yealink) echo "yealink/$hex.cfg" ;;
+        Grandstream*) echo "grandstream/cfg$hex.xml" ;;
+        snom*) echo "snom/${hex^^}.xml" ;;
+    esac
+}
+# wait_file PEER-ADDR PATH OUT: the render runs after the ACK; poll until it is served.
+wait_file() {
+    local code=""
+    for _ in $(seq 50); do
+        code=$(fetch "$@")
+        [ "$code" = 200 ] && return 0
+        sleep 0.1
+    done
+    pp_fail "$2 not served by $1 (HTTP $code)"
+}
+options_but_54() { jq -c '[.["ack-options"][] | select(.code != 54) | {code, hex}]' "$1"; }
+
+check_phone() {  # ROUND MAC VC IP USER: boots the phone, checks it; prints the peer
+    local r=$1 mac=$2 vc=$3 ip=$4 user=$5 j srv got path
+    j="$WORK/$r-$mac.json"
+    srv=$(boot "$mac" "$vc" "$j") || pp_fail "$r: no peer answered $mac"
+    got=$(jq -r .assigned "$j")
+    [ "$got" = "$ip" ] || pp_fail "$r: $mac got $got, not its reserved $ip (from PostgreSQL)"
+    got=$(jq -r '.["ack-options"][] | select(.code == 66) | .text' "$j")
+    case "$got" in "$BASE"/*/) ;; *) pp_fail "$r: $mac's option 66 is '$got'";; esac
+    path=$(devfile "$mac" "$vc")
+    wait_file "$srv" "$path" "$WORK/$r-$mac.file"
+    grep -q "pw-$user-s3cret" "$WORK/$r-$mac.file" \
+        || pp_fail "$r: $path served by $srv lacks the reservation's credentials"
+    echo "$srv"
+}
+
+# --- Round 1: both peers up.
+declare -A FIRST
+for p in "${PHONES[@]}"; do
+    read -r mac vc ip user <<<"$p"
+    FIRST[$mac]=$(check_phone r1 "$mac" "$vc" "$ip" "$user")
+done
+n1=0; n2=0
+for mac in "${!FIRST[@]}"; do
+    case "${FIRST[$mac]}" in 192.0.2.1) n1=$((n1 + 1));; 192.0.2.2) n2=$((n2 + 1));;
+        *) pp_fail "$mac answered with server identifier '${FIRST[$mac]}'";; esac
+done
+[ "$n1" -gt 0 ] && [ "$n2" -gt 0 ] || pp_fail "load balancing: peer1 answered $n1 phones, peer2 $n2"
+pp_log "round 1: peer1 answered $n1 phones, peer2 $n2"
+# Common files rendered by both peers are byte-identical.
+same=0
+for f in yealink/y000000000000.cfg grandstream/cfg.xml snom/snom360.htm snom/snom-general.xml; do
+    [ -f "$WORK/peer1/out/$f" ] && [ -f "$WORK/peer2/out/$f" ] || continue
+    c1=$(fetch 192.0.2.1 "$f" "$WORK/c1") c2=$(fetch 192.0.2.2 "$f" "$WORK/c2")
+    [ "$c1$c2" = 200200 ] || pp_fail "common file $f: HTTP $c1 / $c2"
+    cmp -s "$WORK/c1" "$WORK/c2" || pp_fail "common file $f differs between the peers"
+    same=$((same + 1))
+done
+[ "$same" -gt 0 ] || pp_fail "no common file rendered on both peers"
+
+# perfdhcp, 100 distinct phones asking peer1 only: it answers its share, not all.
+perf() {  # SERVER LOG: prints the number of ACKs
+    inns "$NS_C" perfdhcp -4 -l 10.20.0.1 -L 67 -b mac=00:15:65:c0:00:00 -R 100 -r 100 -n 100 \
+        -o 60,7965616c696e6b -W 1000000 -t 0 "$1" > "$2" 2>&1 || true
+    awk '/^Requests/{f=1} f && /received packets:/ {print $3; exit}' "$2"
+}
+acks=$(perf 192.0.2.1 "$WORK/perf1.log")
+pp_log "perfdhcp against peer1 alone: ${acks:-?} of 100 ACKed"
+[ -n "$acks" ] && [ "$acks" -ge 20 ] && [ "$acks" -le 80 ] \
+    || { cat "$WORK/perf1.log" >&2; pp_fail "peer1 alone ACKed '$acks' of 100 (load balancing splits them)"; }
+
+# --- Failover: kill peer1; peer2 must notice and serve everyone.
+kill -9 "$PID_peer1"
+T1=$(date +%s%N)
+wait_state 192.0.2.2 partner-down 15
+pp_log "peer2 partner-down $(( ($(date +%s%N) - T1) / 1000000 )) ms after peer1 died"
+
+for p in "${PHONES[@]}"; do
+    read -r mac vc ip user <<<"$p"
+    srv=$(check_phone r2 "$mac" "$vc" "$ip" "$user")
+    [ "$srv" = 192.0.2.2 ] || pp_fail "after failover $mac answered by '$srv'"
+    [ "$(options_but_54 "$WORK/r2-$mac.json")" = "$(options_but_54 "$WORK/r1-$mac.json")" ] \
+        || pp_fail "$mac: options from peer2 differ from what ${FIRST[$mac]} gave"
+    cmp "$WORK/r1-$mac.file" "$WORK/r2-$mac.file" \
+        || pp_fail "$mac: $(devfile "$mac" "$vc") from peer2 differs from what ${FIRST[$mac]} served"
+done
+acks=$(perf 192.0.2.2 "$WORK/perf2.log")
+pp_log "perfdhcp against the survivor: ${acks:-?} of 100 ACKed"
+[ -n "$acks" ] && [ "$acks" -ge 95 ] \
+    || { cat "$WORK/perf2.log" >&2; pp_fail "the survivor ACKed '$acks' of 100"; }
+! grep -h "phoneprov-hooks" "$WORK"/peer*/kea.log | grep -q "s3cret" || pp_fail "a password reached our log lines"
+echo "PASS: HA pair (load-balancing, PostgreSQL hosts), $n1/$n2 phones split, failover; $(($(date +%s) - T0)) s"
