@@ -10,7 +10,8 @@
 
 #include <dhcp/dhcp4.h>
 #include <dhcp/iface_mgr.h>
-#include <hooks/parking_lots.h>
+#include <hooks/hooks_manager.h>
+#include <stats/stats_mgr.h>
 
 #include <dlfcn.h>
 #include <arpa/inet.h>
@@ -35,8 +36,8 @@ const char* const kContext = "phoneprov";
 
 /// @brief The verdict of the packet this thread received last. Kea handles a packet
 /// on one thread from pkt4_receive to pkt4_send, so pkt4_send finds it here without
-/// the cost of the callout context (a map of boost::any); a parked packet, handled
-/// later, finds it in the context instead (set only when parking is on).
+/// the cost of the callout context (a map of boost::any); a packet parked by another
+/// library, handled later, finds it in the context instead (set only then).
 struct LastVerdict {
     const Pkt4* query = nullptr;
     uint32_t xid = 0;
@@ -65,7 +66,7 @@ void remember(const Pkt4& query, const PacketVerdict* v) {
     l.mac = v->mac;
 }
 
-/// @brief The verdict of a query in pkt4_send or leases4_committed.
+/// @brief The verdict of a query in pkt4_send.
 /// @return false when the query is not a phone.
 bool recall(CalloutHandle& handle, const Pkt4& query, PacketVerdict& v) {
     const LastVerdict& l = lastVerdict;
@@ -205,15 +206,23 @@ void PhoneProv::stop() {
     if (queue_) {
         queue_->stop();
     }
+    std::vector<Pkt4Ptr> held;
     {
         std::lock_guard<std::mutex> lock(park_mutex_);
         stopping_ = true;
-        // Kea empties its parking lots on unload and reconfigure: forget ours.
+        for (auto& p : parked_) {
+            held.push_back(p.second.response);
+        }
         parked_.clear();
     }
     park_cv_.notify_all();
     if (timer_.joinable()) {
         timer_.join();
+    }
+    // unload() runs on Kea's main thread, before Kea closes its sockets: a held ACK
+    // is sent now rather than lost (its phone's render may be unfinished).
+    for (const Pkt4Ptr& rsp : held) {
+        sendHeld(rsp);
     }
     if (wake_pipe_[0] >= 0) {
         IfaceMgr::instance().deleteExternalSocket(wake_pipe_[0]);
@@ -243,6 +252,10 @@ void PhoneProv::configured(const ConstElementPtr& config) {
         pins = pins || !h.second.pinVendor.empty();
         options = options || !h.second.optionCodes.empty();
     }
+    // Kea calls this once every library of the configuration is loaded: does one of
+    // them park packets (leases4_committed, e.g. libdhcp_ha.so)?
+    keep_context_ = HooksManager::calloutsPresent(
+        HooksManager::registerHook("leases4_committed"));
     std::lock_guard<std::mutex> lock(hosts_mutex_);
     hosts_ = index;
     hosts_pin_ = pins;
@@ -293,13 +306,14 @@ void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
     pv.model = std::move(v.model);
     pv.mac = v.mac;
     remember(query, &pv);
-    if (parkingEnabled()) {
-        // A parked ACK is sent later, after other packets: keep the verdict with it.
+    if (keep_context_.load(std::memory_order_relaxed)) {
+        // Another library may park this packet: keep the verdict with it.
         handle.setContext(kContext, pv);
     }
 }
 
-void PhoneProv::send(CalloutHandle& handle, Pkt4& query, Pkt4& response) {
+void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& responsePtr) {
+    Pkt4& response = *responsePtr;
     // Only an OFFER or an ACK carries a leased address (a NAK, and an ACK to an
     // INFORM, carry none). Cheaper than getType(), a look-up of option 53.
     uint32_t yiaddr = response.getYiaddr().toUint32();
@@ -344,6 +358,41 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, Pkt4& response) {
             .arg(identifier_->catalogue().vendors()[v.vendor].id);
     }
     maybeQueue(v, query, yiaddr);
+    if (parkingEnabled() && hold(v, responsePtr)) {
+        // Kea does not send it; onWake() will, once the phone's file is there.
+        handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
+        PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)
+            .arg(query.getLabel())
+            .arg(v.mac.colon());
+    }
+}
+
+bool PhoneProv::hold(const PacketVerdict& v, const Pkt4Ptr& response) {
+    // Only an ACK: the phone fetches its file once it has its address. Checked
+    // first: is a render of this phone queued or running?
+    if (!queue_ || !queue_->pending(v.mac) || response->getType() != DHCPACK) {
+        return (false);
+    }
+    {
+        std::lock_guard<std::mutex> lock(park_mutex_);
+        if (stopping_) {
+            return (false);
+        }
+        parked_.emplace(v.mac.value(),
+                        Parked{response, std::chrono::steady_clock::now() +
+                                             std::chrono::milliseconds(config_.renderWaitMs)});
+    }
+    park_cv_.notify_all();
+    // The render may have finished between the check and the holding.
+    if (!queue_->pending(v.mac)) {
+        renderDone(v.mac);
+    }
+    return (true);
+}
+
+size_t PhoneProv::heldCount() {
+    std::lock_guard<std::mutex> lock(park_mutex_);
+    return (parked_.size());
 }
 
 void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t ip) {
@@ -459,38 +508,6 @@ bool PhoneProv::waitIdle(int timeoutMs) const {
     return (!queue_ || queue_->waitIdle(timeoutMs));
 }
 
-void PhoneProv::committed(CalloutHandle& handle, const Pkt4Ptr& query) {
-    if (!queue_ || !parkingEnabled() || query->getType() != DHCPREQUEST) {
-        return;
-    }
-    PacketVerdict v;
-    if (!recall(handle, *query, v) || !queue_->pending(v.mac)) {
-        return;
-    }
-    ParkingLotHandlePtr lot = handle.getParkingLotHandlePtr();
-    lot->reference(query);
-    {
-        std::lock_guard<std::mutex> lock(park_mutex_);
-        if (stopping_) {
-            lot->dereference(query);
-            return;
-        }
-        parked_.emplace(v.mac.value(),
-                        Parked{query, lot,
-                               std::chrono::steady_clock::now() +
-                                   std::chrono::milliseconds(config_.renderWaitMs)});
-    }
-    park_cv_.notify_all();
-    handle.setStatus(CalloutHandle::NEXT_STEP_PARK);
-    PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)
-        .arg(query->getLabel())
-        .arg(v.mac.colon());
-    // The render may have finished between the check and the parking.
-    if (!queue_->pending(v.mac)) {
-        renderDone(v.mac);
-    }
-}
-
 void PhoneProv::renderDone(const core::Mac& mac) {
     if (wake_pipe_[1] < 0) {
         return;
@@ -529,7 +546,8 @@ void PhoneProv::timerLoop() {
 }
 
 void PhoneProv::onWake() {
-    // Runs on Kea's main thread (an external socket of IfaceMgr), where unpark is safe.
+    // Runs on Kea's main thread (an external socket of IfaceMgr): in single-threaded
+    // mode Kea's own sends happen here too, so IfaceMgr is never used concurrently.
     char buf[256];
     while (::read(wake_pipe_[0], buf, sizeof(buf)) > 0) {
     }
@@ -560,10 +578,26 @@ void PhoneProv::onWake() {
     for (size_t i = 0; i < release.size(); ++i) {
         if (timedOutFlags[i]) {
             LOG_WARN(phoneprov_logger, PHONEPROV_UNPARK_TIMEOUT)
-                .arg(release[i].query->getLabel())
+                .arg(release[i].response->getLabel())
                 .arg(config_.renderWaitMs);
         }
-        release[i].lot->unpark(release[i].query);
+        sendHeld(release[i].response);
+    }
+}
+
+void PhoneProv::sendHeld(const Pkt4Ptr& rsp) {
+    // What Kea does after pkt4_send (pack, send, count), which the drop skipped;
+    // the response already carries its interface and addresses.
+    try {
+        rsp->pack();
+        IfaceMgr::instance().send(rsp);
+        isc::stats::StatsMgr& stats = isc::stats::StatsMgr::instance();
+        stats.addValue("pkt4-sent", static_cast<int64_t>(1));
+        stats.addValue("pkt4-ack-sent", static_cast<int64_t>(1));
+    } catch (const std::exception& ex) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_HELD_SEND_FAILED)
+            .arg(rsp->getLabel())
+            .arg(ex.what());
     }
 }
 

@@ -26,8 +26,8 @@
 namespace isc {
 namespace phoneprov {
 
-/// @brief What pkt4_receive learnt about a packet, kept in the callout
-/// context for pkt4_send and leases4_committed.
+/// @brief What pkt4_receive learnt about a packet, kept for pkt4_send (in the
+/// callout context when another library may park the packet in between).
 struct PacketVerdict {
     bool phone = false;
     int vendor = -1;
@@ -46,7 +46,7 @@ public:
 
     /// @brief Starts the workers and the wake-up socket (call after load succeeded).
     void start();
-    /// @brief Stops the workers; queued renders are dropped, parked ACKs released.
+    /// @brief Stops the workers; queued renders are dropped, held ACKs sent.
     void stop();
 
     /// @brief dhcp4_srv_configured: reads the reservations from the JSON configuration.
@@ -55,12 +55,14 @@ public:
     /// @brief pkt4_receive: identify, classify, remember the verdict.
     void receive(isc::hooks::CalloutHandle& handle, isc::dhcp::Pkt4& query);
 
-    /// @brief pkt4_send: inject options, queue the render.
+    /// @brief pkt4_send: inject options, queue the render, and hold an ACK while
+    /// its phone's render is pending (the callout then drops it from Kea's path and
+    /// the hook sends it from Kea's main thread when the file is there).
     void send(isc::hooks::CalloutHandle& handle, isc::dhcp::Pkt4& query,
-              isc::dhcp::Pkt4& response);
+              const isc::dhcp::Pkt4Ptr& response);
 
-    /// @brief leases4_committed: park the ACK while its phone's render is pending.
-    void committed(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query);
+    /// @brief ACKs held now (tests, status).
+    size_t heldCount();
 
     /// @brief Renders one MAC now, synchronously (commands, tests).
     ::phoneprov::RenderOutcome renderNow(const ::phoneprov::Mac& mac, int vendor,
@@ -75,7 +77,7 @@ public:
     const std::vector<std::string>& warnings() const { return (warnings_); }
     size_t registryRows() const;
     size_t vendorPrefixes() const;
-    /// @brief Parking is on (render-wait-ms > 0 and rendering on).
+    /// @brief Holding ACKs is on (render-wait-ms > 0 and rendering on).
     bool parkingEnabled() const { return (config_.render && config_.renderWaitMs > 0); }
 
 private:
@@ -83,9 +85,10 @@ private:
     void sendResync(const ::phoneprov::RenderJob& job);
     void renderDone(const ::phoneprov::Mac& mac);
     void maybeQueue(const PacketVerdict& v, const isc::dhcp::Pkt4& query, uint32_t ip);
+    bool hold(const PacketVerdict& v, const isc::dhcp::Pkt4Ptr& response);
     void onWake();
     void timerLoop();
-    void releaseParked(uint64_t mac, bool timedOut);
+    void sendHeld(const isc::dhcp::Pkt4Ptr& response);
     ::phoneprov::HostIndexPtr hosts() const;
 
     ::phoneprov::Config config_;
@@ -103,6 +106,10 @@ private:
     std::atomic<bool> hosts_options_{false};
     /// Whether identified phones get the classes (decided at configure time).
     std::atomic<bool> add_classes_{true};
+    /// Whether another library may park a packet between pkt4_receive and
+    /// pkt4_send (a leases4_committed callout): the verdict then travels in the
+    /// callout context, since pkt4_send may run later on another thread.
+    std::atomic<bool> keep_context_{true};
 
     std::unique_ptr<::phoneprov::RenderQueue> queue_;
     /// Phones queued lately: a fixed, direct-mapped table (no allocation on the
@@ -116,12 +123,11 @@ private:
     std::mutex recent_mutex_;
     std::vector<Recent> recent_ = std::vector<Recent>(kRecentSlots);
 
-    // Parking of ACKs until a render is done.
+    // ACKs held until their phone's render is done (or render-wait-ms passed).
     std::mutex park_mutex_;
     std::condition_variable park_cv_;
     struct Parked {
-        isc::dhcp::Pkt4Ptr query;
-        isc::hooks::ParkingLotHandlePtr lot;
+        isc::dhcp::Pkt4Ptr response;
         std::chrono::steady_clock::time_point deadline;
     };
     std::unordered_multimap<uint64_t, Parked> parked_;

@@ -62,7 +62,8 @@ int pkt4_receive(CalloutHandle& handle) {
     return (0);
 }
 
-/// @brief pkt4_send: put the vendor's options into the OFFER or ACK; queue the render.
+/// @brief pkt4_send: put the vendor's options into the OFFER or ACK; queue the render;
+/// hold the ACK (drop it from Kea's path, send it later) while the render is pending.
 int pkt4_send(CalloutHandle& handle) {
     CalloutHandle::CalloutNextStep status = handle.getStatus();
     if (status == CalloutHandle::NEXT_STEP_DROP || status == CalloutHandle::NEXT_STEP_SKIP) {
@@ -80,31 +81,7 @@ int pkt4_send(CalloutHandle& handle) {
         return (0);
     }
     try {
-        p->send(handle, *query, *response);
-    } catch (const std::exception& ex) {
-        LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg(query->getLabel()).arg(ex.what());
-    }
-    return (0);
-}
-
-/// @brief leases4_committed: hold the ACK while that phone's render is pending.
-/// Registered by load() only when render-wait-ms is above 0.
-int phoneprov_leases4_committed(CalloutHandle& handle) {
-    CalloutHandle::CalloutNextStep status = handle.getStatus();
-    if (status != CalloutHandle::NEXT_STEP_CONTINUE) {
-        return (0);
-    }
-    PhoneProvPtr p = impl;
-    if (!p) {
-        return (0);
-    }
-    Pkt4Ptr query;
-    handle.getArgument("query4", query);
-    if (!query) {
-        return (0);
-    }
-    try {
-        p->committed(handle, query);
+        p->send(handle, *query, response);
     } catch (const std::exception& ex) {
         LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg(query->getLabel()).arg(ex.what());
     }
@@ -124,9 +101,6 @@ int load(LibraryHandle& handle) {
             LOG_WARN(phoneprov_logger, PHONEPROV_LOAD_WARNING).arg(w);
         }
         p->start();
-        if (p->parkingEnabled()) {
-            handle.registerCallout("leases4_committed", phoneprov_leases4_committed);
-        }
         impl = p;
         LOG_INFO(phoneprov_logger, PHONEPROV_LOAD_OK)
             .arg(p->identifier().catalogue().vendors().size())
