@@ -63,7 +63,7 @@ join "$NS_A" pa 192.0.2.1
 join "$NS_B" pb 192.0.2.2
 join "$NS_C" pc 192.0.2.10
 # The relay's address on the voice VLAN (giaddr); the peers route the VLAN through it.
-ip -n "$NS_C" addr add 10.20.0.1/22 dev lo
+ip -n "$NS_C" addr add 10.20.0.1/22 dev eth0
 ip -n "$NS_A" route add 10.20.0.0/22 via 192.0.2.10
 ip -n "$NS_B" route add 10.20.0.0/22 via 192.0.2.10
 for _ in $(seq 50); do  # IPv6 DAD is off the path; wait for the bridge ports to forward
@@ -73,6 +73,7 @@ done
 
 # --- The hosts database, and the phones' reservations in it (nowhere else).
 pp_pg_start 192.0.2.30 "$NS_DB"
+pp_log "PostgreSQL ready after $(($(date +%s) - T0)) s"
 PHONES=(  # MAC VENDOR-CLASS RESERVED-ADDRESS USER
     "00:15:65:a0:00:01 yealink 10.20.1.11 1001"
     "00:15:65:a0:00:02 yealink 10.20.1.12 1002"
@@ -198,11 +199,13 @@ wait_state 192.0.2.2 load-balancing 20
 pp_log "both peers load-balancing after $(($(date +%s) - T0)) s"
 
 BASE=http://phoneprov.example.net:8080/prov
-# boot MAC VC JSON: the relay forwards to both peers; here it asks each in turn (in load
-# balancing only one of them answers). Prints the answering peer's address.
+# boot MAC VC JSON: the relay forwards to both peers; here it asks each in turn, in the
+# order of $ORDER (in load balancing only one of them answers). Prints the answering
+# peer's address (option 54).
+ORDER="192.0.2.1 192.0.2.2"
 boot() {
     local vc=${2//_/ } srv
-    for srv in 192.0.2.1 192.0.2.2; do
+    for srv in $ORDER; do
         if inns "$NS_C" "$PHONEPROV" simulate --server "$srv" --server-port 67 \
                --bind 10.20.0.1 --bind-port 67 --timeout 300 --mac "$1" --vendor-class "$vc" \
                --no-fetch --json > "$3" 2>"$3.err"; then
@@ -281,8 +284,8 @@ done
 # perfdhcp, 100 distinct phones asking peer1 only: it answers its share, not all.
 perf() {  # SERVER LOG: prints the number of ACKs
     inns "$NS_C" perfdhcp -4 -l 10.20.0.1 -L 67 -b mac=00:15:65:c0:00:00 -R 100 -r 100 -n 100 \
-        -o 60,7965616c696e6b -W 1000000 -t 0 "$1" > "$2" 2>&1 || true
-    awk '/^Requests/{f=1} f && /received packets:/ {print $3; exit}' "$2"
+        -o 60,7965616c696e6b -W 1000000 "$1" > "$2" 2>&1 || true
+    awk '/Statistics for: REQUEST-ACK/ {f = 1} f && /^received packets:/ {print $3; exit}' "$2"
 }
 acks=$(perf 192.0.2.1 "$WORK/perf1.log")
 pp_log "perfdhcp against peer1 alone: ${acks:-?} of 100 ACKed"
@@ -290,10 +293,11 @@ pp_log "perfdhcp against peer1 alone: ${acks:-?} of 100 ACKed"
     || { cat "$WORK/perf1.log" >&2; pp_fail "peer1 alone ACKed '$acks' of 100 (load balancing splits them)"; }
 
 # --- Failover: kill peer1; peer2 must notice and serve everyone.
-kill -9 "$PID_peer1"
 T1=$(date +%s%N)
+{ kill -9 "$PID_peer1"; wait "$PID_peer1"; } 2>/dev/null || true
 wait_state 192.0.2.2 partner-down 15
 pp_log "peer2 partner-down $(( ($(date +%s%N) - T1) / 1000000 )) ms after peer1 died"
+ORDER="192.0.2.2 192.0.2.1"  # peer1 is dead: asking it first only costs its time-outs
 
 for p in "${PHONES[@]}"; do
     read -r mac vc ip user <<<"$p"
