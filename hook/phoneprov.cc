@@ -252,12 +252,26 @@ void PhoneProv::configured(const ConstElementPtr& config) {
         pins = pins || !h.second.pinVendor.empty();
         options = options || !h.second.optionCodes.empty();
     }
+    HostDbPtr db;
+    try {
+        db = HostDb::fromConfig(config);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_HOST_DB_CONFIG_FAILED).arg(ex.what());
+    }
+    if (db) {
+        std::string names;
+        for (const std::string& r : db->redacted()) {
+            names += (names.empty() ? "" : "; ") + r;
+        }
+        LOG_INFO(phoneprov_logger, PHONEPROV_HOST_DB_USED).arg(names);
+    }
     // Kea calls this once every library of the configuration is loaded: does one of
     // them park packets (leases4_committed, e.g. libdhcp_ha.so)?
     keep_context_ = HooksManager::calloutsPresent(
         HooksManager::registerHook("leases4_committed"));
     std::lock_guard<std::mutex> lock(hosts_mutex_);
     hosts_ = index;
+    host_db_ = db;
     hosts_pin_ = pins;
     hosts_options_ = options;
 }
@@ -395,6 +409,16 @@ size_t PhoneProv::heldCount() {
     return (parked_.size());
 }
 
+void PhoneProv::forgetRecent(const core::Mac& mac) {
+    // The next sighting of this phone renders again (after a failure).
+    uint64_t key = mac.value();
+    std::lock_guard<std::mutex> lock(recent_mutex_);
+    Recent& slot = recent_[(key ^ (key >> 17)) % kRecentSlots];
+    if (slot.mac == key) {
+        slot.mac = 0;
+    }
+}
+
 void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t ip) {
     if (!queue_) {
         return;
@@ -485,8 +509,43 @@ void PhoneProv::sendResync(const core::RenderJob& job) {
 
 core::RenderOutcome PhoneProv::renderNow(const core::Mac& mac, int vendor, const std::string& model,
                                          const std::string& ip) {
-    core::HostIndexPtr index = hosts();
+    core::HostIndexPtr index;
+    HostDbPtr db;
+    {
+        std::lock_guard<std::mutex> lock(hosts_mutex_);
+        index = hosts_;
+        db = host_db_;
+    }
     const core::HostEntry* host = index->find(mac);
+    core::HostIndexPtr fromDb;
+    if ((!host || !host->hasData) && db) {
+        // The configuration file has nothing for this phone: Kea's host databases.
+        try {
+            nlohmann::json list = nlohmann::json::array();
+            for (auto& h : db->find(mac)) {
+                list.push_back(std::move(h));
+            }
+            std::vector<std::string> problems;
+            fromDb = core::HostIndex::build({{"reservations", list}}, problems);
+            for (const std::string& p : problems) {
+                LOG_WARN(phoneprov_logger, PHONEPROV_HOST_DATA_BAD)
+                    .arg(p.substr(0, 17))
+                    .arg(p.substr(19));
+            }
+            if (const core::HostEntry* h = fromDb->find(mac)) {
+                host = h;
+            }
+        } catch (const std::exception& ex) {
+            // Rendering without the phone's data would replace its file with the
+            // vendor's defaults: keep the old file, count the failure, retry later.
+            LOG_ERROR(phoneprov_logger, PHONEPROV_HOST_DB_FAILED).arg(mac.colon()).arg(ex.what());
+            core::RenderOutcome failed;
+            failed.failed = 1;
+            failed.errors.push_back("host database: " + std::string(ex.what()));
+            forgetRecent(mac);
+            return (failed);
+        }
+    }
     const nlohmann::json* data = host && host->hasData ? &host->data : nullptr;
     core::RenderOutcome r = provisioning_->render(*output_, vendor, model, mac, ip, data);
     for (const std::string& e : r.errors) {

@@ -2,6 +2,8 @@
 #ifndef PHONEPROV_HOOK_H
 #define PHONEPROV_HOOK_H
 
+#include "host_db.h"
+
 #include <identify.h>
 #include <params.h>
 #include <provisioner.h>
@@ -84,6 +86,7 @@ private:
     void renderJob(const ::phoneprov::RenderJob& job);
     void sendResync(const ::phoneprov::RenderJob& job);
     void renderDone(const ::phoneprov::Mac& mac);
+    void forgetRecent(const ::phoneprov::Mac& mac);
     void maybeQueue(const PacketVerdict& v, const isc::dhcp::Pkt4& query, uint32_t ip);
     bool hold(const PacketVerdict& v, const isc::dhcp::Pkt4Ptr& response);
     void onWake();
@@ -101,6 +104,8 @@ private:
 
     mutable std::mutex hosts_mutex_;
     ::phoneprov::HostIndexPtr hosts_;
+    /// Kea's host databases, when the configuration has some (render workers only).
+    HostDbPtr host_db_;
     /// Whether any reservation pins a vendor / sets an option (skip look-ups if not).
     std::atomic<bool> hosts_pin_{false};
     std::atomic<bool> hosts_options_{false};
