@@ -16,10 +16,9 @@
 # are byte-identical on both peers; perfdhcp is answered for about half of its clients by
 # one peer. Then peer1 is killed (by PID): peer2 detects it and goes partner-down, answers
 # every phone (those peer1 served too) with the same option bytes, and renders files
-# byte-identical to what peer1 served; perfdhcp is answered for all its clients.
-#
-# PP_HA_CONFIG_RESERVATIONS=1 puts the reservations in the config files as well (a
-# temporary switch to check the infrastructure while the hook cannot read hosts-database).
+# byte-identical to what peer1 served; perfdhcp is answered for all its clients. Last,
+# peer1 comes back with an empty output-dir, syncs its leases, both load-balance as
+# before; peer2 is killed and peer1 serves every phone, with the same options and files.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg_lib.sh"
 pp_setup
@@ -100,16 +99,6 @@ peer_config() {  # NAME
     install -d -m 0750 -o root -g "$PP_GROUP" "$d/out"
     python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$src" "$d/adapted.json" --work "$d" \
         --out "$d/out" --hook "$HOOK_SO" --profiles "$PROFILES_DIR" --pg-port "$PG_PORT"
-    local extra='.'
-    if [ -n "${PP_HA_CONFIG_RESERVATIONS:-}" ]; then
-        local p mac vc ip user list="[]"
-        for p in "${PHONES[@]}"; do
-            read -r mac vc ip user <<<"$p"
-            list=$(jq -c --arg m "$mac" --arg ip "$ip" --arg u "$user" --argjson c "$(ctx "$user")" \
-                '. + [{"hw-address": $m, "ip-address": $ip, "hostname": ("phone-" + $u), "user-context": $c}]' <<<"$list")
-        done
-        extra=".Dhcp4.subnet4[0].reservations = $list"
-    fi
     jq --arg pw "$PG_PASSWORD" --arg lease "$d/leases4.csv" '
         .Dhcp4["hosts-database"].password = $pw
         | .Dhcp4["lease-database"].name = $lease
@@ -118,7 +107,10 @@ peer_config() {  # NAME
                      "max-unacked-clients": 0})
         | (.Dhcp4["hooks-libraries"][] | select(.library | test("libdhcp_(ha|lease_cmds)")) | .library)
             |= ("'"$(dirname "$HA_SO")"'/" + (split("/") | last))
-        ' "$d/adapted.json" | jq "$extra" > "$d/kea.json"
+        ' "$d/adapted.json" > "$d/kea.json"
+    # The reservations are in PostgreSQL only.
+    [ "$(jq '[.Dhcp4.subnet4[].reservations // empty] | length' "$d/kea.json")" = 0 ] \
+        || pp_fail "$src has reservations of its own"
 }
 peer_config peer1
 peer_config peer2
@@ -312,5 +304,34 @@ acks=$(perf 192.0.2.2 "$WORK/perf2.log")
 pp_log "perfdhcp against the survivor: ${acks:-?} of 100 ACKed"
 [ -n "$acks" ] && [ "$acks" -ge 95 ] \
     || { cat "$WORK/perf2.log" >&2; pp_fail "the survivor ACKed '$acks' of 100"; }
+
+# --- peer1 comes back (an empty output-dir, as a new machine would): it syncs its leases
+# from peer2 and both load-balance again, splitting the phones as before.
+rm -rf "${WORK:?}/peer1/out/"*
+start_peer peer1 "$NS_A"
+wait_state 192.0.2.1 load-balancing 30
+wait_state 192.0.2.2 load-balancing 10
+pp_log "peer1 back in load-balancing after $(($(date +%s) - T0)) s"
+ORDER="192.0.2.1 192.0.2.2"
+for p in "${PHONES[@]}"; do
+    read -r mac vc ip user <<<"$p"
+    srv=$(check_phone r3 "$mac" "$vc" "$ip" "$user")
+    [ "$srv" = "${FIRST[$mac]}" ] || pp_fail "back in load balancing, $mac answered by $srv, not ${FIRST[$mac]}"
+done
+
+# --- Now peer2 dies: peer1 serves everyone, with what peer2 gave and served.
+T1=$(date +%s%N)
+{ kill -9 "$PID_peer2"; wait "$PID_peer2"; } 2>/dev/null || true
+wait_state 192.0.2.1 partner-down 15
+pp_log "peer1 partner-down $(( ($(date +%s%N) - T1) / 1000000 )) ms after peer2 died"
+for p in "${PHONES[@]}"; do
+    read -r mac vc ip user <<<"$p"
+    srv=$(check_phone r4 "$mac" "$vc" "$ip" "$user")
+    [ "$srv" = 192.0.2.1 ] || pp_fail "after the second failover $mac answered by '$srv'"
+    [ "$(options_but_54 "$WORK/r4-$mac.json")" = "$(options_but_54 "$WORK/r1-$mac.json")" ] \
+        || pp_fail "$mac: options from peer1 differ from what ${FIRST[$mac]} gave"
+    cmp "$WORK/r1-$mac.file" "$WORK/r4-$mac.file" \
+        || pp_fail "$mac: $(devfile "$mac" "$vc") from peer1 differs from what ${FIRST[$mac]} served"
+done
 ! grep -h "phoneprov-hooks" "$WORK"/peer*/kea.log | grep -q "s3cret" || pp_fail "a password reached our log lines"
 echo "PASS: HA pair (load-balancing, PostgreSQL hosts), $n1/$n2 phones split, failover; $(($(date +%s) - T0)) s"
