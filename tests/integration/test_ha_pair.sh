@@ -12,9 +12,10 @@
 #
 # Checks: each phone is answered by one peer (option 54 tells which; both peers answer
 # some), gets its reserved address and the hook's options; its per-device file, fetched
-# over HTTP from the peer that answered, holds its reservation's credentials; common files
-# are byte-identical on both peers; perfdhcp is answered for about half of its clients by
-# one peer. Then peer1 is killed (by PID): peer2 detects it and goes partner-down, answers
+# over HTTP from the peer that answered, holds its reservation's credentials, and the other
+# peer's nginx serves the same bytes through its fall-back to the partner (docs/ha.md);
+# common files are byte-identical on both peers; perfdhcp is answered for about half of
+# its clients by one peer. Then peer1 is killed (by PID): peer2 detects it and goes partner-down, answers
 # every phone (those peer1 served too) with the same option bytes, and renders files
 # byte-identical to what peer1 served; perfdhcp is answered for all its clients. Last,
 # peer1 comes back with an empty output-dir, syncs its leases, both load-balance as
@@ -121,7 +122,10 @@ for key in '.Dhcp4["hooks-libraries"][] | select(.library | test("phoneprov")) |
         || pp_fail "the peers' configs differ in $key"
 done
 
-start_nginx() {  # NAME NS ADDR
+# start_nginx NAME NS ADDR PARTNER-ADDR: serves the peer's output-dir under /prov/ on
+# ADDR:8080 and, for a file it does not have, asks the partner's local-only server
+# (:8081), as docs/ha.md suggests; :8081 serves the local tree and nothing else.
+start_nginx() {
     local d="$WORK/$1/nginx"
     mkdir -p "$d"
     cat > "$d/nginx.conf" <<CONF
@@ -142,6 +146,19 @@ http {
     server {
         listen $3:8080;
         autoindex off;
+        location ~ /\. { deny all; }
+        location /prov/ { alias $WORK/$1/out/; error_page 404 = @partner; }
+        location @partner {
+            proxy_pass http://$4:8081;
+            proxy_connect_timeout 1s;
+            proxy_read_timeout 2s;
+        }
+    }
+    server {
+        listen $3:8081;
+        autoindex off;
+        allow $4;
+        deny all;
         location ~ /\. { deny all; }
         location /prov/ { alias $WORK/$1/out/; }
     }
@@ -182,8 +199,8 @@ wait_state() {  # ADDR STATE SECONDS
     pp_fail "peer $1 is in state '$s', not $2, after $3 s"
 }
 
-start_nginx peer1 "$NS_A" 192.0.2.1
-start_nginx peer2 "$NS_B" 192.0.2.2
+start_nginx peer1 "$NS_A" 192.0.2.1 192.0.2.2
+start_nginx peer2 "$NS_B" 192.0.2.2 192.0.2.1
 start_peer peer1 "$NS_A"
 start_peer peer2 "$NS_B"
 wait_state 192.0.2.1 load-balancing 20
@@ -272,6 +289,19 @@ for f in yealink/y000000000000.cfg grandstream/cfg.xml snom/snom360.htm snom/sno
     same=$((same + 1))
 done
 [ "$same" -gt 0 ] || pp_fail "no common file rendered on both peers"
+# Each peer's tree holds the phones it answered; either nginx serves every phone (the
+# other's through the fall-back), the same bytes.
+for p in "${PHONES[@]}"; do
+    read -r mac vc ip user <<<"$p"
+    f=$(devfile "$mac" "$vc")
+    for srv in 192.0.2.1 192.0.2.2; do
+        [ "$srv" = "${FIRST[$mac]}" ] && continue
+        [ ! -e "$WORK/peer${srv##*.}/out/$f" ] || pp_fail "$f rendered by $srv, which did not answer $mac"
+        c=$(fetch "$srv" "$f" "$WORK/other.file")
+        [ "$c" = 200 ] || pp_fail "$f through $srv's fall-back: HTTP $c"
+        cmp -s "$WORK/other.file" "$WORK/r1-$mac.file" || pp_fail "$f through $srv's fall-back differs"
+    done
+done
 
 # perfdhcp, 100 distinct phones asking peer1 only: it answers its share, not all.
 perf() {  # SERVER LOG: prints the number of ACKs
