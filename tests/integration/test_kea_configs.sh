@@ -205,4 +205,27 @@ for a in "${AGENT_EXAMPLES[@]}"; do
     printf '%s\n' "${AGENTS_RUN[@]}" | grep -qx "$a" || pp_fail "$a: no Dhcp4 example opens the control socket it fronts"
     echo "ok: $a (in front of its Dhcp4 example)"
 done
+
+# The complete hooks-libraries entry of docs/guide.md loads as printed (in one-subnet.json's place).
+python3 - "$SOURCE_DIR" "$WORK/guide.json" <<'PY' || pp_fail "docs/guide.md: no complete hooks-libraries entry to check"
+import json, re, sys
+sys.path.insert(0, sys.argv[1] + "/scripts")
+from adapt_kea_config import strip_comments
+guide = open(sys.argv[1] + "/docs/guide.md", encoding="utf-8").read()
+block = re.search(r"A complete entry.*?```json\n(.*?)```", guide, re.S).group(1)
+entry = json.loads("{" + block + "}")["hooks-libraries"]
+cfg = json.loads(strip_comments(open(sys.argv[1] + "/kea-config/one-subnet.json", encoding="utf-8").read()))
+cfg["Dhcp4"]["hooks-libraries"] = entry
+json.dump(cfg, open(sys.argv[2], "w"), indent=2)
+PY
+adapt "$WORK/guide.json" "$WORK/guide-kea.json"
+find "$OUT" -mindepth 1 -delete
+rm -f "$WORK/kea.log"
+DHCP=$(pp_free_port 12467)
+while [ "$(pp_free_port $((DHCP + 1)))" != $((DHCP + 1)) ]; do DHCP=$(pp_free_port $((DHCP + 2))); done
+pp_start_kea "$WORK/guide-kea.json" "$DHCP"
+grep -q "PHONEPROV_LOAD_OK" "$WORK/kea.log" || pp_fail "docs/guide.md: the complete entry does not load"
+boot guide 00:15:65:30:00:01 "Yealink T54W" 160 "$BASE/yealink/" "" 127.20.0. ""
+stop_kea
+echo "ok: docs/guide.md's complete hooks-libraries entry"
 echo "PASS: every example in kea-config/ checked, started and booted phones"
