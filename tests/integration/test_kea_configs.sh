@@ -169,13 +169,6 @@ for example in "$SOURCE_DIR"/kea-config/*.json; do
     adapt "$example" "$WORK/$name.json" "${extra[@]}"
     kea-dhcp4 -t "$WORK/$name.json" > "$WORK/$name-check.log" 2>&1 \
         || { cat "$WORK/$name-check.log"; pp_fail "kea-dhcp4 -t $name.json"; }
-    if [ ${#extra[@]} -gt 0 ] && [ "${extra[0]}" = --pg-host ]; then
-        subnet=$(jq -r '.Dhcp4.subnet4[0].id' "$WORK/$name.json")
-        for h in "${PG_HOSTS[@]}"; do
-            IFS='|' read -r mac ip host ctx <<< "$h"
-            pp_pg_add_host "$mac" "$ip" "$subnet" "$host" "$ctx"
-        done
-    fi
 
     find "$OUT" -mindepth 1 -delete
     rm -f "$WORK/kea.log" "$WORK/leases4.csv"*
@@ -185,8 +178,18 @@ for example in "$SOURCE_DIR"/kea-config/*.json; do
     pp_start_kea "$WORK/$name.json" "$DHCP"
     grep -q "PHONEPROV_LOAD_OK" "$WORK/kea.log" || pp_fail "$name: the hook did not load"
     if [ "${extra[0]:-}" = --pg-host ]; then
-        # Kea opened the hosts database (it refuses to start when it cannot).
-        grep -q "DHCPSRV_PGSQL_HOST_DB" "$WORK/kea.log" || pp_fail "$name: Kea did not open the PostgreSQL hosts database"
+        # Kea opened the hosts database and holds a connection to it (the reserved
+        # addresses below come from there).
+        grep -q "DHCPSRV_PGSQL_HOST_DB opening PostgreSQL hosts database" "$WORK/kea.log" \
+            || pp_fail "$name: Kea did not open the PostgreSQL hosts database"
+        [ "$(pp_pg_sql "SELECT count(*) FROM pg_stat_activity WHERE usename = '$PG_USER' AND pid <> pg_backend_pid();")" -gt 0 ] \
+            || pp_fail "$name: Kea holds no connection to PostgreSQL"
+        # Reservations added while Kea runs are used at once (as the example says).
+        subnet=$(jq -r '.Dhcp4.subnet4[0].id' "$WORK/$name.json")
+        for h in "${PG_HOSTS[@]}"; do
+            IFS='|' read -r mac ip host ctx <<< "$h"
+            pp_pg_add_host "$mac" "$ip" "$subnet" "$host" "$ctx"
+        done
     fi
     for p in "${phones[@]}"; do
         IFS='|' read -r _ mac vc code want file addr line <<< "$p"
