@@ -91,6 +91,14 @@ boot() {
     cmp -s "$WORK/fetched" "$OUT/$file" || pp_fail "$cfg: $file served differs from the rendered one"
 }
 
+# dhcp_ports: a port for Kea whose next one (where the simulated relay binds) is free too.
+dhcp_ports() {
+    local p
+    p=$(pp_free_port 12467)
+    while [ "$(pp_free_port $((p + 1)))" != $((p + 1)) ]; do p=$(pp_free_port $((p + 2))); done
+    echo "$p"
+}
+
 stop_kea() {
     kill "$KEA_PID" 2>/dev/null || true
     wait "$KEA_PID" 2>/dev/null || true
@@ -172,9 +180,7 @@ for example in "$SOURCE_DIR"/kea-config/*.json; do
 
     find "$OUT" -mindepth 1 -delete
     rm -f "$WORK/kea.log" "$WORK/leases4.csv"*
-    # Kea's port and the one the simulated relay binds (the next one) must both be free.
-    DHCP=$(pp_free_port 12467)
-    while [ "$(pp_free_port $((DHCP + 1)))" != $((DHCP + 1)) ]; do DHCP=$(pp_free_port $((DHCP + 2))); done
+    DHCP=$(dhcp_ports)
     pp_start_kea "$WORK/$name.json" "$DHCP"
     grep -q "PHONEPROV_LOAD_OK" "$WORK/kea.log" || pp_fail "$name: the hook did not load"
     if [ "${extra[0]:-}" = --pg-host ]; then
@@ -224,8 +230,7 @@ PY
 adapt "$WORK/guide.json" "$WORK/guide-kea.json"
 find "$OUT" -mindepth 1 -delete
 rm -f "$WORK/kea.log"
-DHCP=$(pp_free_port 12467)
-while [ "$(pp_free_port $((DHCP + 1)))" != $((DHCP + 1)) ]; do DHCP=$(pp_free_port $((DHCP + 2))); done
+DHCP=$(dhcp_ports)
 pp_start_kea "$WORK/guide-kea.json" "$DHCP"
 grep -q "PHONEPROV_LOAD_OK" "$WORK/kea.log" || pp_fail "docs/guide.md: the complete entry does not load"
 boot guide 00:15:65:30:00:01 "Yealink T54W" 160 "$BASE/yealink/" "" 127.20.0. ""
