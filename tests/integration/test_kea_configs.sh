@@ -39,9 +39,7 @@ PHONES=(
   "mixed-vendor|3c:22:fb:30:00:09|MSFT 5.0|66|127.30.0.9||127.30.0.|"
   "mixed-vendor|7c:2f:80:30:00:07|Gigaset_N720_DM_PRO|114|||127.30.0.|"
   "control-agent|00:15:65:50:00:01|yealink|66|$BASE/yealink/|yealink/001565500001.cfg|127.50.0.10|account.1.user_name = 5001"
-  # TODO(lead): the file check for database reservations: set FILE to yealink/001565400001.cfg
-  # and LINE to "account.1.user_name = 3001" once the render workers read hosts-database.
-  "pgsql-hosts|00:15:65:40:00:01|yealink|66|$BASE/yealink/||127.40.0.21|"
+  "pgsql-hosts|00:15:65:40:00:01|yealink|66|$BASE/yealink/|yealink/001565400001.cfg|127.40.0.21|account.1.user_name = 3001"
 )
 # Reservations pgsql-hosts.json's database holds: MAC|ADDRESS|HOSTNAME|USER CONTEXT
 PG_HOSTS=(
