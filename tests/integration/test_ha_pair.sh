@@ -99,11 +99,10 @@ peer_config() {  # NAME
     mkdir -p "$d"
     install -d -m 0750 -o root -g "$PP_GROUP" "$d/out"
     python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$src" "$d/adapted.json" --work "$d" \
-        --out "$d/out" --hook "$HOOK_SO" --profiles "$PROFILES_DIR" --pg-port "$PG_PORT"
-    jq --arg pw "$PG_PASSWORD" --arg lease "$d/leases4.csv" '
-        .Dhcp4["hosts-database"].password = $pw
-        | .Dhcp4["lease-database"].name = $lease
-        | (.Dhcp4["hooks-libraries"][] | select(.library | test("libdhcp_ha")) | .parameters["high-availability"][0])
+        --out "$d/out" --hook "$HOOK_SO" --profiles "$PROFILES_DIR" --pg-port "$PG_PORT" \
+        --pg-password "$PG_PASSWORD"
+    jq '
+        (.Dhcp4["hooks-libraries"][] | select(.library | test("libdhcp_ha")) | .parameters["high-availability"][0])
             |= (. + {"heartbeat-delay": 500, "max-response-delay": 1500, "max-ack-delay": 500,
                      "max-unacked-clients": 0})
         | (.Dhcp4["hooks-libraries"][] | select(.library | test("libdhcp_(ha|lease_cmds)")) | .library)
