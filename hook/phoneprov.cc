@@ -32,12 +32,10 @@ namespace phoneprov {
 
 namespace {
 
-const char* const kContext = "phoneprov";
-
 /// @brief The verdict of the packet this thread received last. Kea handles a packet
 /// on one thread from pkt4_receive to pkt4_send, so pkt4_send finds it here without
 /// the cost of the callout context (a map of boost::any); a packet parked by another
-/// library, handled later, finds it in the context instead (set only then).
+/// library (libdhcp_ha.so in leases4_committed) and sent later is identified again.
 struct LastVerdict {
     const Pkt4* query = nullptr;
     uint32_t xid = 0;
@@ -66,26 +64,21 @@ void remember(const Pkt4& query, const PacketVerdict* v) {
     l.mac = v->mac;
 }
 
-/// @brief The verdict of a query in pkt4_send.
-/// @return false when the query is not a phone.
-bool recall(CalloutHandle& handle, const Pkt4& query, PacketVerdict& v) {
+/// @brief The verdict pkt4_receive left for this query on this thread.
+/// @return false when there is none (the packet was parked meanwhile).
+bool recall(const Pkt4& query, bool& phone, PacketVerdict& v) {
     const LastVerdict& l = lastVerdict;
-    if (l.query == &query && l.xid == query.getTransid()) {
-        if (!l.phone) {
-            return (false);
-        }
+    if (l.query != &query || l.xid != query.getTransid()) {
+        return (false);
+    }
+    phone = l.phone;
+    if (phone) {
         v.phone = true;
         v.vendor = l.vendor;
         v.model.assign(l.model, l.modelLen);
         v.mac = l.mac;
-        return (true);
     }
-    try {
-        handle.getContext(kContext, v);
-    } catch (const NoSuchCalloutContext&) {
-        return (false);
-    }
-    return (v.phone);
+    return (true);
 }
 
 std::string ipText(uint32_t ip) {
@@ -232,7 +225,7 @@ void PhoneProv::stop() {
     }
 }
 
-void PhoneProv::configured(const ConstElementPtr& config) {
+bool PhoneProv::configured(const ConstElementPtr& config) {
     std::vector<std::string> problems;
     nlohmann::json json = toJson(config);
     core::HostIndexPtr index = core::HostIndex::build(json, problems);
@@ -265,15 +258,12 @@ void PhoneProv::configured(const ConstElementPtr& config) {
         }
         LOG_INFO(phoneprov_logger, PHONEPROV_HOST_DB_USED).arg(names);
     }
-    // Kea calls this once every library of the configuration is loaded: does one of
-    // them park packets (leases4_committed, e.g. libdhcp_ha.so)?
-    keep_context_ = HooksManager::calloutsPresent(
-        HooksManager::registerHook("leases4_committed"));
     std::lock_guard<std::mutex> lock(hosts_mutex_);
     hosts_ = index;
     host_db_ = db;
     hosts_pin_ = pins;
     hosts_options_ = options;
+    return (classes);
 }
 
 core::HostIndexPtr PhoneProv::hosts() const {
@@ -281,7 +271,7 @@ core::HostIndexPtr PhoneProv::hosts() const {
     return (hosts_);
 }
 
-void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
+bool PhoneProv::identify(Pkt4& query, PacketVerdict& pv) {
     HWAddrPtr hw = query.getHWAddr();
     const uint8_t* hwData = hw && !hw->hwaddr_.empty() ? hw->hwaddr_.data() : nullptr;
     size_t hwLen = hw ? hw->hwaddr_.size() : 0;
@@ -298,32 +288,34 @@ void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
         }
     }
     if (!v.phone || !provisioning_->enabled(v.vendor)) {
-        remember(query, nullptr);
         PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_NOT_A_PHONE)
             .arg(query.getLabel())
             .arg(v.phone ? "vendor disabled" : v.reason);
-        return;
-    }
-    const core::VendorProfile& vendor = identifier_->catalogue().vendors()[v.vendor];
-    if (add_classes_.load(std::memory_order_relaxed)) {
-        query.addClass("PHONEPROV");
-        query.addClass(vendor.className);
+        return (false);
     }
     PHONEPROV_TRACE(DBG_PHONEPROV_IDENTIFY, PHONEPROV_PHONE_IDENTIFIED)
         .arg(query.getLabel())
-        .arg(vendor.id)
+        .arg(identifier_->catalogue().vendors()[v.vendor].id)
         .arg(v.model)
         .arg(core::confidenceText(v.confidence));
-    PacketVerdict pv;
     pv.phone = true;
     pv.vendor = v.vendor;
     pv.model = std::move(v.model);
     pv.mac = v.mac;
-    remember(query, &pv);
-    if (keep_context_.load(std::memory_order_relaxed)) {
-        // Another library may park this packet: keep the verdict with it.
-        handle.setContext(kContext, pv);
+    return (true);
+}
+
+void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
+    PacketVerdict pv;
+    if (!identify(query, pv)) {
+        remember(query, nullptr);
+        return;
     }
+    if (add_classes_.load(std::memory_order_relaxed)) {
+        query.addClass("PHONEPROV");
+        query.addClass(identifier_->catalogue().vendors()[pv.vendor].className);
+    }
+    remember(query, &pv);
 }
 
 void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& responsePtr) {
@@ -335,8 +327,12 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
         return;
     }
     PacketVerdict v;
-    if (!recall(handle, query, v)) {
-        return;  // not a phone
+    bool phone = false;
+    if (identify_in_send_.load(std::memory_order_relaxed) || !recall(query, phone, v)) {
+        phone = identify(query, v);
+    }
+    if (!phone) {
+        return;
     }
     core::HostIndexPtr index;
     const core::HostEntry* host = nullptr;
@@ -357,7 +353,7 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
                     .arg(code);
                 continue;
             }
-            if (response.getOption(code)) {
+            if (hasOption(response, code)) {
                 if (!override) {
                     continue;
                 }
@@ -389,7 +385,8 @@ bool PhoneProv::hold(const PacketVerdict& v, const Pkt4Ptr& response) {
     }
     {
         std::lock_guard<std::mutex> lock(park_mutex_);
-        if (stopping_) {
+        // Bounded like the queue: beyond it an ACK goes out at once.
+        if (stopping_ || parked_.size() >= static_cast<size_t>(config_.queueSize)) {
             return (false);
         }
         parked_.emplace(v.mac.value(),

@@ -52,10 +52,16 @@ public:
     void stop();
 
     /// @brief dhcp4_srv_configured: reads the reservations from the JSON configuration.
-    void configured(const isc::data::ConstElementPtr& config);
+    /// @return whether phones must be put into classes (pkt4_receive is needed).
+    bool configured(const isc::data::ConstElementPtr& config);
 
     /// @brief pkt4_receive: identify, classify, remember the verdict.
     void receive(isc::hooks::CalloutHandle& handle, isc::dhcp::Pkt4& query);
+
+    /// @brief Whether pkt4_send identifies the client itself: pkt4_receive is
+    /// registered only when phones go into classes (each callout Kea calls costs
+    /// it a few thousand instructions per packet, timing included).
+    void identifyInSend(bool on) { identify_in_send_ = on; }
 
     /// @brief pkt4_send: inject options, queue the render, and hold an ACK while
     /// its phone's render is pending (the callout then drops it from Kea's path and
@@ -89,6 +95,7 @@ private:
     void forgetRecent(const ::phoneprov::Mac& mac);
     void maybeQueue(const PacketVerdict& v, const isc::dhcp::Pkt4& query, uint32_t ip);
     bool hold(const PacketVerdict& v, const isc::dhcp::Pkt4Ptr& response);
+    bool identify(isc::dhcp::Pkt4& query, PacketVerdict& pv);
     void onWake();
     void timerLoop();
     void sendHeld(const isc::dhcp::Pkt4Ptr& response);
@@ -111,10 +118,8 @@ private:
     std::atomic<bool> hosts_options_{false};
     /// Whether identified phones get the classes (decided at configure time).
     std::atomic<bool> add_classes_{true};
-    /// Whether another library may park a packet between pkt4_receive and
-    /// pkt4_send (a leases4_committed callout): the verdict then travels in the
-    /// callout context, since pkt4_send may run later on another thread.
-    std::atomic<bool> keep_context_{true};
+    /// Whether pkt4_send identifies the client (pkt4_receive not registered).
+    std::atomic<bool> identify_in_send_{false};
 
     std::unique_ptr<::phoneprov::RenderQueue> queue_;
     /// Phones queued lately: a fixed, direct-mapped table (no allocation on the

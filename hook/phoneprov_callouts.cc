@@ -19,12 +19,22 @@ namespace phoneprov {
 /// @brief The implementation, set by load() and reset by unload().
 PhoneProvPtr impl;
 
+/// @brief Whether our pkt4_receive callout is registered, and whether late (from
+/// dhcp4_srv_configured rather than load()). Main thread only.
+bool receive_registered = false;
+bool receive_late = false;
+
 }  // namespace phoneprov
 }  // namespace isc
 
 extern "C" {
 
+int phoneprov_pkt4_receive(CalloutHandle& handle);
+
 /// @brief dhcp4_srv_configured: the committed configuration, with its reservations.
+/// pkt4_receive is registered only when phones must be put into classes before
+/// Kea classifies (client-classes "always", or "auto" and the configuration names
+/// them); otherwise pkt4_send identifies the client and Kea calls one callout less.
 int dhcp4_srv_configured(CalloutHandle& handle) {
     if (!impl) {
         return (0);
@@ -32,7 +42,15 @@ int dhcp4_srv_configured(CalloutHandle& handle) {
     try {
         isc::data::ConstElementPtr config;
         handle.getArgument(configuredArgument(), config);
-        impl->configured(config);
+        bool classes = impl->configured(config);
+        if (classes && !receive_registered) {
+            registerLateCallout("pkt4_receive", phoneprov_pkt4_receive);
+            receive_registered = receive_late = true;
+        } else if (!classes && receive_registered && receive_late) {
+            deregisterLateCallout("pkt4_receive", phoneprov_pkt4_receive);
+            receive_registered = receive_late = false;
+        }
+        impl->identifyInSend(!receive_registered);
     } catch (const std::exception& ex) {
         LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg("configuration").arg(ex.what());
     }
@@ -40,7 +58,8 @@ int dhcp4_srv_configured(CalloutHandle& handle) {
 }
 
 /// @brief pkt4_receive: identify the client and put phones into classes.
-int pkt4_receive(CalloutHandle& handle) {
+/// Registered by load() or dhcp4_srv_configured, not by its name.
+int phoneprov_pkt4_receive(CalloutHandle& handle) {
     CalloutHandle::CalloutNextStep status = handle.getStatus();
     if (status == CalloutHandle::NEXT_STEP_DROP || status == CalloutHandle::NEXT_STEP_SKIP) {
         return (0);
@@ -101,6 +120,13 @@ int load(LibraryHandle& handle) {
             LOG_WARN(phoneprov_logger, PHONEPROV_LOAD_WARNING).arg(w);
         }
         p->start();
+        // Until the configuration says otherwise: classes only when always wanted.
+        receive_registered = p->config().clientClasses == "always";
+        receive_late = false;
+        if (receive_registered) {
+            handle.registerCallout("pkt4_receive", phoneprov_pkt4_receive);
+        }
+        p->identifyInSend(!receive_registered);
         impl = p;
         LOG_INFO(phoneprov_logger, PHONEPROV_LOAD_OK)
             .arg(p->identifier().catalogue().vendors().size())
@@ -118,6 +144,14 @@ int load(LibraryHandle& handle) {
 
 /// @brief Stops the workers; queued renders are dropped.
 int unload() {
+    if (receive_late) {
+        // Kea drops its callout manager after unloading; be tidy before dlclose.
+        try {
+            deregisterLateCallout("pkt4_receive", phoneprov_pkt4_receive);
+        } catch (const std::exception&) {
+        }
+        receive_registered = receive_late = false;
+    }
     if (impl) {
         impl->stop();
         impl.reset();

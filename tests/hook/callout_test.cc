@@ -255,6 +255,8 @@ TEST_F(CalloutTest, AutoClassesFollowTheConfiguration) {
     ASSERT_TRUE(load(p));
     // A configuration that never names the classes: phones get options, no classes.
     configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24"}]})");
+    // No classes needed: no pkt4_receive either (pkt4_send identifies the phone).
+    EXPECT_FALSE(HooksManager::calloutsPresent(hookIndex("pkt4_receive")));
     Pkt4Ptr q = query(DHCPDISCOVER, kYealinkMac, "yealink");
     Pkt4Ptr rsp = exchange(q);
     EXPECT_FALSE(q->inClass("PHONEPROV"));
@@ -262,6 +264,7 @@ TEST_F(CalloutTest, AutoClassesFollowTheConfiguration) {
     // A pool guarded by PHONEPROV: the classes are added.
     configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24",
         "pools": [{"pool": "192.0.2.10-192.0.2.20", "client-class": "PHONEPROV"}]}]})");
+    EXPECT_TRUE(HooksManager::calloutsPresent(hookIndex("pkt4_receive")));
     q = query(DHCPDISCOVER, kYealinkMac, "yealink");
     exchange(q);
     EXPECT_TRUE(q->inClass("PHONEPROV"));
@@ -273,9 +276,11 @@ TEST_F(CalloutTest, AutoClassesFollowTheConfiguration) {
     EXPECT_TRUE(q->inClass("PHONEPROV_YEALINK"));
     // Hook parameters alone do not count.
     configured(R"({"hooks-libraries": [{"library": "x", "parameters": {"c": "PHONEPROV"}}]})");
+    EXPECT_FALSE(HooksManager::calloutsPresent(hookIndex("pkt4_receive")));
     q = query(DHCPDISCOVER, kYealinkMac, "yealink");
-    exchange(q);
+    rsp = exchange(q);
     EXPECT_FALSE(q->inClass("PHONEPROV"));
+    EXPECT_TRUE(rsp->getOption(66));
 }
 
 TEST_F(CalloutTest, HostileHardwareAddressesAreNotPhones) {
