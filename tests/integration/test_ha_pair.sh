@@ -80,10 +80,10 @@ done
 pp_pg_start 192.0.2.30 "$NS_DB"
 pp_log "PostgreSQL ready after $(($(date +%s) - T0)) s"
 PHONES=(  # MAC VENDOR-CLASS RESERVED-ADDRESS USER
-    "00:15:65:a0:00:01 yealink 10.20.1.11 1001"
+    "00:15:65:a0:00:01 Yealink_T46S 10.20.1.11 1001"
     "00:15:65:a0:00:02 yealink 10.20.1.12 1002"
     "00:15:65:a0:00:03 yealink 10.20.1.13 1003"
-    "00:15:65:a0:00:04 yealink 10.20.1.14 1004"
+    "00:15:65:a0:00:04 Yealink_T54W 10.20.1.14 1004"
     "00:0b:82:a0:00:05 Grandstream_GXP1628_dslforum.org 10.20.1.15 1005"
     "00:0b:82:a0:00:06 Grandstream_GXP1628_dslforum.org 10.20.1.16 1006"
     "00:04:13:a0:00:07 snom360 10.20.1.17 1007"
@@ -97,7 +97,10 @@ done
 [ "$(pp_pg_sql 'SELECT count(*) FROM hosts')" = "${#PHONES[@]}" ] || pp_fail "reservations in PostgreSQL"
 
 # --- The two peers: the examples as they are, but for paths, the database's port and
-# password, and HA timers short enough for a test.
+# password, HA timers short enough for a test, and one per-model variable (the same on
+# both peers): it belongs in the T54W's model file, never in the common
+# y000000000000.cfg, whichever phone made a peer render that.
+FW_T54W=http://phoneprov.example.net:8080/fw/T54W.rom
 peer_config() {  # NAME
     local d="$WORK/$1" src
     src="$SOURCE_DIR/kea-config/ha-$1.json"
@@ -113,7 +116,9 @@ peer_config() {  # NAME
                 | if $mode == "hot-standby" then .peers[1].role = "standby" else . end)
         | (.Dhcp4["hooks-libraries"][] | select(.library | test("libdhcp_(ha|lease_cmds)")) | .library)
             |= ("'"$(dirname "$HA_SO")"'/" + (split("/") | last))
-        ' --arg mode "$MODE" "$d/adapted.json" > "$d/kea.json"
+        | (.Dhcp4["hooks-libraries"][] | select(.library | test("libdhcp_phoneprov")) | .parameters.vendors)
+            |= {"yealink": {"models": {"T54W": {"variables": {"firmware-url": $fw}}}}}
+        ' --arg mode "$MODE" --arg fw "$FW_T54W" "$d/adapted.json" > "$d/kea.json"
     # The reservations are in PostgreSQL only.
     [ "$(jq '[.Dhcp4.subnet4[].reservations // empty] | length' "$d/kea.json")" = 0 ] \
         || pp_fail "$src has reservations of its own"
@@ -245,7 +250,7 @@ fetch() {
 devfile() {  # MAC VC: the phone's per-device file under the output dir
     local hex=${1//:/}
     case "$2" in
-        yealink) echo "yealink/$hex.cfg" ;;
+        yealink|Yealink*) echo "yealink/$hex.cfg" ;;
         Grandstream*) echo "grandstream/cfg$hex.xml" ;;
         snom*) echo "snom/${hex^^}.xml" ;;
     esac
@@ -303,6 +308,12 @@ for f in yealink/y000000000000.cfg grandstream/cfg.xml snom/snom360.htm snom/sno
     cmp -s "$WORK/c1" "$WORK/c2" || pp_fail "common file $f differs between the peers"
     same=$((same + 1))
 done
+for out in "$WORK"/peer*/out; do
+    [ ! -f "$out/yealink/y000000000000.cfg" ] || ! grep -qF "$FW_T54W" "$out/yealink/y000000000000.cfg" \
+        || pp_fail "the T54W's firmware-url leaked into $out/yealink/y000000000000.cfg"
+done
+grep -qF "$FW_T54W" "$WORK/peer${FIRST[00:15:65:a0:00:04]##*.}/out/yealink/y000000000096.cfg" \
+    || pp_fail "the T54W's model file lacks its firmware-url"
 if [ "$MODE" = load-balancing ]; then
     [ "$same" -gt 0 ] || pp_fail "no common file rendered on both peers"
 else
