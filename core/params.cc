@@ -30,6 +30,7 @@ const std::vector<Keyword> kTopKeywords = {
     {"render-threads", JType::Int, false},
     {"queue-size", JType::Int, false},
     {"render-wait-ms", JType::Int, false},
+    {"ack-hold", JType::String, false},
     {"render-interval", JType::Int, false},
     {"comment", JType::Any, false},
 };
@@ -240,6 +241,10 @@ Config parseConfig(const nlohmann::json& params) {
     c.queueSize = static_cast<int>(getInt(params, "queue-size", 65536, 16, 1000000, where));
     c.renderWaitMs = static_cast<int>(getInt(params, "render-wait-ms", 2000, 0, 30000, where));
     c.renderInterval = static_cast<int>(getInt(params, "render-interval", 60, 0, 86400, where));
+    c.ackHold = getString(params, "ack-hold", "pkt4-send");
+    if (c.ackHold != "pkt4-send" && c.ackHold != "parking-lot") {
+        throw ConfigError(where + ": 'ack-hold' '" + c.ackHold + "' must be pkt4-send or parking-lot");
+    }
     return (c);
 }
 

@@ -52,6 +52,9 @@ struct Config {
     int renderThreads = 2;
     int queueSize = 65536;
     int renderWaitMs = 2000;   ///< how long an ACK may wait for its phone's render (0: never)
+    /// How an ACK waits: "pkt4-send" (the hook keeps it and sends it; no callout on
+    /// every REQUEST) or "parking-lot" (Kea's parking lot, from leases4_committed).
+    std::string ackHold = "pkt4-send";
     int renderInterval = 60;   ///< seconds before the same MAC is rendered again
     bool render = true;        ///< rendering on (off: options only)
     bool resyncOnChange = false;  ///< send the vendor's re-sync NOTIFY when a phone's file changed

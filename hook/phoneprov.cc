@@ -204,7 +204,10 @@ void PhoneProv::stop() {
         std::lock_guard<std::mutex> lock(park_mutex_);
         stopping_ = true;
         for (auto& p : parked_) {
-            held.push_back(p.second.response);
+            if (p.second.response) {
+                held.push_back(p.second.response);
+            }
+            // Kea empties its parking lots on unload and reconfigure.
         }
         parked_.clear();
     }
@@ -212,10 +215,10 @@ void PhoneProv::stop() {
     if (timer_.joinable()) {
         timer_.join();
     }
-    // unload() runs on Kea's main thread, before Kea closes its sockets: a held ACK
-    // is sent now rather than lost (its phone's render may be unfinished).
-    for (const Pkt4Ptr& rsp : held) {
-        sendHeld(rsp);
+    // At shutdown Kea has closed its sockets by now: held ACKs are dropped, and
+    // their phones retry their REQUEST (as after any lost packet).
+    if (!held.empty()) {
+        LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_DETAIL, PHONEPROV_HELD_DROPPED).arg(held.size());
     }
     if (wake_pipe_[0] >= 0) {
         IfaceMgr::instance().deleteExternalSocket(wake_pipe_[0]);
@@ -368,7 +371,7 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
             .arg(identifier_->catalogue().vendors()[v.vendor].id);
     }
     maybeQueue(v, query, yiaddr);
-    if (parkingEnabled() && hold(v, responsePtr)) {
+    if (parkingEnabled() && !usesParkingLot() && hold(v, responsePtr)) {
         // Kea does not send it; onWake() will, once the phone's file is there.
         handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
         PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)
@@ -399,6 +402,39 @@ bool PhoneProv::hold(const PacketVerdict& v, const Pkt4Ptr& response) {
         renderDone(v.mac);
     }
     return (true);
+}
+
+void PhoneProv::committed(CalloutHandle& handle, const Pkt4Ptr& query) {
+    if (!queue_ || query->getType() != DHCPREQUEST) {
+        return;
+    }
+    // Before pkt4_send: identify here (pkt4_receive may not be registered).
+    PacketVerdict v;
+    if (!identify(*query, v) || !queue_->pending(v.mac)) {
+        return;
+    }
+    ParkingLotHandlePtr lot = handle.getParkingLotHandlePtr();
+    lot->reference(query);
+    {
+        std::lock_guard<std::mutex> lock(park_mutex_);
+        if (stopping_ || parked_.size() >= static_cast<size_t>(config_.queueSize)) {
+            lot->dereference(query);
+            return;
+        }
+        parked_.emplace(v.mac.value(),
+                        Parked{Pkt4Ptr(),
+                               std::chrono::steady_clock::now() +
+                                   std::chrono::milliseconds(config_.renderWaitMs),
+                               query, lot});
+    }
+    park_cv_.notify_all();
+    handle.setStatus(CalloutHandle::NEXT_STEP_PARK);
+    PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)
+        .arg(query->getLabel())
+        .arg(v.mac.colon());
+    if (!queue_->pending(v.mac)) {
+        renderDone(v.mac);
+    }
 }
 
 size_t PhoneProv::heldCount() {
@@ -634,10 +670,15 @@ void PhoneProv::onWake() {
     for (size_t i = 0; i < release.size(); ++i) {
         if (timedOutFlags[i]) {
             LOG_WARN(phoneprov_logger, PHONEPROV_UNPARK_TIMEOUT)
-                .arg(release[i].response->getLabel())
+                .arg(release[i].lot ? release[i].query->getLabel()
+                                    : release[i].response->getLabel())
                 .arg(config_.renderWaitMs);
         }
-        sendHeld(release[i].response);
+        if (release[i].lot) {
+            release[i].lot->unpark(release[i].query);
+        } else {
+            sendHeld(release[i].response);
+        }
     }
 }
 

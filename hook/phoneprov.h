@@ -15,6 +15,7 @@
 #include <dhcp/option.h>
 #include <dhcp/pkt4.h>
 #include <hooks/hooks.h>
+#include <hooks/parking_lots.h>
 
 #include <atomic>
 #include <chrono>
@@ -68,6 +69,13 @@ public:
     /// the hook sends it from Kea's main thread when the file is there).
     void send(isc::hooks::CalloutHandle& handle, isc::dhcp::Pkt4& query,
               const isc::dhcp::Pkt4Ptr& response);
+
+    /// @brief leases4_committed (ack-hold parking-lot): park the REQUEST in Kea's
+    /// parking lot while its phone's render is pending.
+    void committed(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query);
+
+    /// @brief Whether ACKs wait in Kea's parking lot (leases4_committed is needed).
+    bool usesParkingLot() const { return (parkingEnabled() && config_.ackHold == "parking-lot"); }
 
     /// @brief ACKs held now (tests, status).
     size_t heldCount();
@@ -137,8 +145,10 @@ private:
     std::mutex park_mutex_;
     std::condition_variable park_cv_;
     struct Parked {
-        isc::dhcp::Pkt4Ptr response;
+        isc::dhcp::Pkt4Ptr response;  ///< held by us (ack-hold pkt4-send)
         std::chrono::steady_clock::time_point deadline;
+        isc::dhcp::Pkt4Ptr query;     ///< parked by Kea (ack-hold parking-lot)
+        isc::hooks::ParkingLotHandlePtr lot;
     };
     std::unordered_multimap<uint64_t, Parked> parked_;
     std::vector<uint64_t> ready_;  ///< MACs whose renders finished (or timed out)

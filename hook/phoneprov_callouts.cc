@@ -107,6 +107,29 @@ int pkt4_send(CalloutHandle& handle) {
     return (0);
 }
 
+/// @brief leases4_committed (ack-hold parking-lot only): park the REQUEST in Kea's
+/// parking lot while that phone's render is pending. Registered by load().
+int phoneprov_leases4_committed(CalloutHandle& handle) {
+    if (handle.getStatus() != CalloutHandle::NEXT_STEP_CONTINUE) {
+        return (0);
+    }
+    PhoneProvPtr p = impl;
+    if (!p) {
+        return (0);
+    }
+    Pkt4Ptr query;
+    handle.getArgument("query4", query);
+    if (!query) {
+        return (0);
+    }
+    try {
+        p->committed(handle, query);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg(query->getLabel()).arg(ex.what());
+    }
+    return (0);
+}
+
 /// @brief Loads and checks the configuration; any error refuses it.
 int load(LibraryHandle& handle) {
     try {
@@ -127,6 +150,9 @@ int load(LibraryHandle& handle) {
             handle.registerCallout("pkt4_receive", phoneprov_pkt4_receive);
         }
         p->identifyInSend(!receive_registered);
+        if (p->usesParkingLot()) {
+            handle.registerCallout("leases4_committed", phoneprov_leases4_committed);
+        }
         impl = p;
         LOG_INFO(phoneprov_logger, PHONEPROV_LOAD_OK)
             .arg(p->identifier().catalogue().vendors().size())

@@ -29,6 +29,14 @@ TEST_F(LoadTest, HoldingAcksNeedsNoLeasesCommitted) {
     EXPECT_FALSE(HooksManager::calloutsPresent(hookIndex("leases4_committed")));
 }
 
+TEST_F(LoadTest, ParkingLotHoldRegistersLeasesCommitted) {
+    ElementPtr p = goodParams();
+    p->set("render-wait-ms", Element::create(500));
+    p->set("ack-hold", Element::create("parking-lot"));
+    ASSERT_TRUE(load(p));
+    EXPECT_TRUE(HooksManager::calloutsPresent(hookIndex("leases4_committed")));
+}
+
 TEST_F(LoadTest, RefusesOtherProcesses) {
     isc::process::Daemon::setProcName("kea-dhcp6");
     EXPECT_FALSE(load(goodParams()));

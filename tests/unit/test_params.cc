@@ -60,6 +60,8 @@ TEST(ParseConfig, errorsAreExact) {
          "phoneprov: 'queue-size' is 1000001, must be between 16 and 1000000"},
         {__LINE__, "render-wait-ms", 30001,
          "phoneprov: 'render-wait-ms' is 30001, must be between 0 and 30000"},
+        {__LINE__, "ack-hold", "kea", "phoneprov: 'ack-hold' 'kea' must be pkt4-send or parking-lot"},
+        {__LINE__, "ack-hold", true, "phoneprov: 'ack-hold' must be a string"},
         {__LINE__, "render-interval", -1,
          "phoneprov: 'render-interval' is -1, must be between 0 and 86400"},
         {__LINE__, "tftp-server", "tftp.example.com",
@@ -162,6 +164,7 @@ TEST(ParseConfig, everyParameter) {
         "render-threads": 64,
         "queue-size": 16,
         "render-wait-ms": 30000,
+        "ack-hold": "parking-lot",
         "render-interval": 86400,
         "comment": "anything"
     })");
@@ -183,6 +186,8 @@ TEST(ParseConfig, everyParameter) {
     EXPECT_FALSE(c.render);
     EXPECT_EQ(64, c.renderThreads);
     EXPECT_EQ(16, c.queueSize);
+    EXPECT_EQ("parking-lot", c.ackHold);
+    EXPECT_EQ("pkt4-send", parseConfig(base()).ackHold);
     EXPECT_EQ(30000, c.renderWaitMs);
     EXPECT_EQ(86400, c.renderInterval);
 }
@@ -263,11 +268,11 @@ TEST(ConfigKeywords, listsTheTopLevelKeys) {
                             "defaults", "vendors", "oui-prefixes", "provision-unknown", "file-group",
                             "render", "render-threads", "queue-size", "render-wait-ms",
                             "render-interval", "client-classes", "resync-on-change",
-                            "resync-port"}) {
+                            "resync-port", "ack-hold"}) {
         EXPECT_NE(k.end(), std::find(k.begin(), k.end(), key)) << key;
     }
     EXPECT_EQ(k.end(), std::find(k.begin(), k.end(), "comment"));
-    EXPECT_EQ(18u, k.size());
+    EXPECT_EQ(19u, k.size());
     // Every listed keyword is accepted by parseConfig, with a value of the right type.
     json p = base();
     p["profiles-dir"] = "/x";
