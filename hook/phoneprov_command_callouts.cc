@@ -11,6 +11,7 @@
 #include "phoneprov_stats.h"
 
 #include <cc/command_interpreter.h>
+#include <hooks/server_hooks.h>
 
 #include <functional>
 #include <memory>
@@ -25,8 +26,6 @@ namespace phoneprov {
 extern PhoneProvPtr impl;
 
 namespace {
-
-std::unique_ptr<StatsPusher> pusher;
 
 using Handler = std::function<ConstElementPtr(PhoneProv&, const ConstElementPtr&)>;
 
@@ -68,6 +67,31 @@ int reloadCommand(CalloutHandle& handle) {
     }));
 }
 
+/// @brief command_processed (after Kea ran one of its own commands): brings the
+/// statistics up to date in the answer of statistic-get and statistic-get-all.
+int commandProcessed(CalloutHandle& handle) {
+    PhoneProvPtr p = impl;
+    if (!p) {
+        return (0);
+    }
+    std::string name;
+    try {
+        handle.getArgument("name", name);
+        ConstElementPtr args;
+        handle.getArgument("arguments", args);
+        ConstElementPtr response;
+        handle.getArgument("response", response);
+        ConstElementPtr before = response;
+        refreshStatisticAnswer(*p, name, args, response);
+        if (response != before) {
+            handle.setArgument("response", response);
+        }
+    } catch (const std::exception& ex) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_COMMAND_ERROR).arg(name).arg(ex.what());
+    }
+    return (0);
+}
+
 }  // namespace
 
 void registerCommands(LibraryHandle& handle, const PhoneProvPtr& p) {
@@ -75,12 +99,15 @@ void registerCommands(LibraryHandle& handle, const PhoneProvPtr& p) {
     handle.registerCommandCallout("phoneprov-identify", identifyCommand);
     handle.registerCommandCallout("phoneprov-render", renderCommand);
     handle.registerCommandCallout("phoneprov-reload", reloadCommand);
-    pushStatistics(*p);  // every statistic exists, at 0, from the start
-    pusher.reset(new StatsPusher(p));
+    // Kea's command manager registers this hook point (libkea-cfgclient); Kea calls
+    // it after its own commands, never on the DHCP path.
+    if (ServerHooks::getServerHooks().findIndex("command_processed") >= 0) {
+        handle.registerCallout("command_processed", commandProcessed);
+    }
+    pushStatistics(*p);  // the totals exist, at 0, from the start
 }
 
 void stopCommands() {
-    pusher.reset();
     removeStatistics();
 }
 

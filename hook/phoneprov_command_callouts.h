@@ -9,11 +9,11 @@
 namespace isc {
 namespace phoneprov {
 
-/// @brief load(): registers the phoneprov-* commands, creates the statistics
-/// and starts their once-a-second push.
+/// @brief load(): registers the phoneprov-* commands and the command_processed
+/// callout that keeps statistic-get(-all) current; creates the total statistics.
 void registerCommands(isc::hooks::LibraryHandle& handle, const PhoneProvPtr& impl);
 
-/// @brief unload() (and a failed load()): stops the push, removes the statistics.
+/// @brief unload() (and a failed load()): removes the statistics.
 void stopCommands();
 
 }  // namespace phoneprov

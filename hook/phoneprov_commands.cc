@@ -127,7 +127,7 @@ ConstElementPtr Commands::notLoaded(const std::string& command) {
 }
 
 ConstElementPtr Commands::status(PhoneProv& impl) {
-    pushStatistics(impl);  // statistic-get-all agrees with this answer
+    pushStatistics(impl);  // statistic-get-all agrees with this answer at once
     const core::Catalogue& catalogue = impl.identifier().catalogue();
     VendorCounters& counters = impl.counters();
     std::map<std::string, size_t> phones;
@@ -256,7 +256,6 @@ ConstElementPtr Commands::reload(PhoneProv& impl) {
     for (const std::string& w : warnings) {
         LOG_WARN(phoneprov_logger, PHONEPROV_LOAD_WARNING).arg(w);
     }
-    pushStatistics(impl);  // statistics of vendors the reload added
     size_t vendors = impl.identifier().catalogue().vendors().size();
     LOG_INFO(phoneprov_logger, PHONEPROV_RELOAD_OK)
         .arg(vendors)

@@ -1,50 +1,38 @@
 // Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
 // The hook's statistics in Kea's StatsMgr (statistic-get-all shows them; names in
 // docs/commands.md). The DHCP path only bumps relaxed atomics (phoneprov_counters.h);
-// the values reach StatsMgr from Kea's main thread, once a second and on every
-// phoneprov-status, so that StatsMgr (not thread-safe when Kea runs single-threaded)
-// is never touched from another thread.
+// the values reach StatsMgr on Kea's main thread when someone reads them: at
+// statistic-get and statistic-get-all (the command_processed hook point) and at
+// phoneprov-status. Nothing runs per packet or on a timer, and StatsMgr (not
+// thread-safe when Kea runs single-threaded) is never touched from another thread.
 #ifndef PHONEPROV_STATS_H
 #define PHONEPROV_STATS_H
 
 #include "phoneprov.h"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <cc/data.h>
+
+#include <string>
 
 namespace isc {
 namespace phoneprov {
 
-/// @brief Pushes the counters that moved since the last push (main thread only).
-/// Creates every vendor's statistics at 0 on the first push.
-void pushStatistics(PhoneProv& impl);
+/// @brief Pushes what the counters gained since the last push (main thread only).
+/// The totals exist from the first push (load); a vendor's four statistics appear
+/// once one of its counters is above 0 (each statistic makes every lookup in
+/// StatsMgr's map, Kea's own per-packet ones included, a little deeper).
+/// @return whether a statistic was created or changed.
+bool pushStatistics(PhoneProv& impl);
 
 /// @brief Removes every statistic pushed (unload; main thread only).
 void removeStatistics();
 
-/// @brief Wakes Kea's main thread once a second to push the statistics: a timer
-/// thread writes to a pipe that IfaceMgr watches as an external socket, whose
-/// callback runs on the main thread.
-class StatsPusher {
-public:
-    explicit StatsPusher(const PhoneProvPtr& impl);
-    ~StatsPusher();
-
-    StatsPusher(const StatsPusher&) = delete;
-    StatsPusher& operator=(const StatsPusher&) = delete;
-
-private:
-    void tick();
-    void onWake();
-
-    PhoneProvPtr impl_;
-    int pipe_[2] = {-1, -1};
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    bool stopping_ = false;
-    std::thread thread_;
-};
+/// @brief command_processed: for statistic-get and statistic-get-all, pushes the
+/// counters and, when that changed something, answers again from StatsMgr.
+/// @param name the command; @param args its arguments; @param response in/out.
+void refreshStatisticAnswer(PhoneProv& impl, const std::string& name,
+                            const isc::data::ConstElementPtr& args,
+                            isc::data::ConstElementPtr& response);
 
 }  // namespace phoneprov
 }  // namespace isc

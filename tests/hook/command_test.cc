@@ -41,6 +41,7 @@ class CommandTest : public HookFixture {
 protected:
     void SetUp() override {
         HookFixture::SetUp();
+        hookIndex("command_processed");  // registered by Kea's command manager in kea-dhcp4
         profiles_ = dir_ + "/profiles";
         std::string cmd = "cp -r '" + std::string(PHONEPROV_SOURCE_DIR) + "/profiles' '" +
                           profiles_ + "'";
@@ -79,6 +80,19 @@ protected:
     }
     static ConstElementPtr args(const ConstElementPtr& a) {
         return (a ? a->get("arguments") : ConstElementPtr());
+    }
+
+    /// @brief Calls command_processed as Kea does after one of its own commands.
+    static ConstElementPtr processed(const std::string& name, const ConstElementPtr& response,
+                                     const ConstElementPtr& arguments = ConstElementPtr()) {
+        CalloutHandlePtr handle = HooksManager::createCalloutHandle();
+        handle->setArgument("name", name);
+        handle->setArgument("arguments", arguments);
+        handle->setArgument("response", response);
+        HooksManager::callCallouts(hookIndex("command_processed"), *handle);
+        ConstElementPtr out;
+        handle->getArgument("response", out);
+        return (out);
     }
 
     /// @brief A StatsMgr integer, or -1 when the statistic does not exist.
@@ -141,11 +155,44 @@ TEST_F(CommandTest, StatusDescribesWhatIsLoaded) {
     EXPECT_EQ(countProfiles(profiles_), s->get("vendors")->mapValue().size());
 }
 
+TEST_F(CommandTest, StatisticGetAnswersAreBroughtUpToDate) {
+    loadCopy();
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    exchange(query(DHCPDISCOVER, kSnomMac, "snom"));
+    // Kea built its answer before the hook pushed: the hook answers again.
+    ConstElementPtr stale = StatsMgr::statisticGetAllHandler("statistic-get-all", ConstElementPtr());
+    EXPECT_FALSE(stale->get("arguments")->get("phoneprov.yealink.phones-identified"));
+    ConstElementPtr fresh = processed("statistic-get-all", stale);
+    ASSERT_NE(stale, fresh);
+    ConstElementPtr all = fresh->get("arguments");
+    ASSERT_TRUE(all->get("phoneprov.yealink.phones-identified")) << fresh->str();
+    EXPECT_EQ(1, all->get("phoneprov.yealink.phones-identified")->get(0)->get(0)->intValue());
+    EXPECT_EQ(2, all->get("phoneprov.phones-identified")->get(0)->get(0)->intValue());
+
+    // statistic-get of one name.
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    ElementPtr one = Element::createMap();
+    one->set("name", Element::create("phoneprov.yealink.phones-identified"));
+    stale = StatsMgr::statisticGetHandler("statistic-get", one);
+    fresh = processed("statistic-get", stale, one);
+    EXPECT_EQ(2, fresh->get("arguments")->get("phoneprov.yealink.phones-identified")->get(0)
+                     ->get(0)->intValue()) << fresh->str();
+
+    // Nothing moved: Kea's own answer stands. Other commands are left alone.
+    ConstElementPtr current = StatsMgr::statisticGetAllHandler("statistic-get-all", ConstElementPtr());
+    EXPECT_EQ(current, processed("statistic-get-all", current));
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    ConstElementPtr other = Element::fromJSON(R"({"result": 0, "text": "x"})");
+    EXPECT_EQ(other, processed("config-get", other));
+    EXPECT_EQ(2, stat("phoneprov.yealink.phones-identified"));  // not pushed by config-get
+}
+
 TEST_F(CommandTest, CountersFollowPacketsAndReachStatsMgr) {
     loadCopy();
-    // Created at load, at 0: statistic-get-all lists them before any phone.
-    EXPECT_EQ(0, stat("phoneprov.yealink.phones-identified"));
+    // The totals exist from load, at 0; a vendor's statistics once it has a count.
     EXPECT_EQ(0, stat("phoneprov.phones-identified"));
+    EXPECT_EQ(0, stat("phoneprov.render-failures"));
+    EXPECT_EQ(-1, stat("phoneprov.yealink.phones-identified"));
     exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
     exchange(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPACK);
     exchange(query(DHCPDISCOVER, kSnomMac, "snom"));
@@ -164,7 +211,7 @@ TEST_F(CommandTest, CountersFollowPacketsAndReachStatsMgr) {
         {__LINE__, "yealink.options-injected", 2},
         {__LINE__, "snom.phones-identified", 1},
         {__LINE__, "snom.options-injected", 1},
-        {__LINE__, "cisco.phones-identified", 0},
+        {__LINE__, "snom.render-failures", 0},
         {__LINE__, "phones-identified", 4},
         {__LINE__, "options-injected", 3},
         {__LINE__, "render-failures", 0},
@@ -184,6 +231,9 @@ TEST_F(CommandTest, CountersFollowPacketsAndReachStatsMgr) {
     EXPECT_EQ(1, stat("phoneprov.snom.renders"));
     EXPECT_EQ(2, stat("phoneprov.renders"));
     EXPECT_EQ(1, s->get("vendors")->get("yealink")->get("phones-rendered")->intValue());
+
+    EXPECT_EQ(-1, stat("phoneprov.cisco.phones-identified"));  // no Cisco seen
+    EXPECT_EQ(0, s->get("vendors")->get("cisco")->get("phones-identified")->intValue());
 
     // A statistic-reset is honoured: later pushes add to it.
     StatsMgr::instance().reset("phoneprov.yealink.phones-identified");

@@ -74,14 +74,15 @@ run_mode() {  # MT: false or true
     local status
     local st='{"command": "phoneprov-status", "service": ["dhcp4"]}'
 
-    # Before any phone: loaded, counters at 0, statistics present at 0.
+    # Before any phone: loaded, counters at 0; the totals exist at 0, a vendor's
+    # statistics only once it has a count.
     status=$(ca "$st")
     expect "status at start" "$status" '.result == 0 and .arguments.catalogue.vendors == 13
         and .arguments.vendors.yealink["phones-identified"] == 0
         and .arguments.registry.rows > 0'
-    expect "statistics at start" "$(ca '{"command": "statistic-get", "service": ["dhcp4"],
-        "arguments": {"name": "phoneprov.yealink.phones-identified"}}')" \
-        '.result == 0 and .arguments["phoneprov.yealink.phones-identified"][0][0] == 0'
+    expect "statistics at start" "$(ca '{"command": "statistic-get-all", "service": ["dhcp4"]}')" \
+        '.result == 0 and .arguments["phoneprov.phones-identified"][0][0] == 0
+        and .arguments["phoneprov.yealink.phones-identified"] == null'
 
     # A reserved Yealink boots: DISCOVER and REQUEST identified, OFFER and ACK carry options.
     pp_simulate --mac "$YL" --vendor-class yealink --no-fetch --json > "$WORK/sim.json" \
@@ -98,7 +99,7 @@ run_mode() {  # MT: false or true
         and .arguments.totals["render-failures"] == 0
         and .arguments["queue-depth"] == 0'
     [ -f "$OUT/yealink/001565aabbcc.cfg" ] || pp_fail "no rendered file ($mt)"
-    # statistic-get-all shows them (pushed by the status above, and once a second).
+    # statistic-get-all shows them.
     local all
     all=$(ca '{"command": "statistic-get-all", "service": ["dhcp4"]}')
     expect "statistic-get-all" "$all" '.result == 0
@@ -106,17 +107,24 @@ run_mode() {  # MT: false or true
         and .arguments["phoneprov.yealink.options-injected"][0][0] == 2
         and .arguments["phoneprov.yealink.renders"][0][0] == 1
         and .arguments["phoneprov.phones-identified"][0][0] == 2
-        and .arguments["phoneprov.snom.render-failures"][0][0] == 0'
-    # A laptop moves nothing; the once-a-second push brings a new count without a status.
+        and .arguments["phoneprov.yealink.render-failures"][0][0] == 0
+        and .arguments["phoneprov.snom.phones-identified"] == null'
+    # A laptop moves nothing; statistic-get(-all) are current without a phoneprov-status
+    # (the hook updates them in Kea's command_processed hook point).
     pp_simulate --mac 3c:22:fb:01:02:03 --vendor-class "MSFT 5.0" --no-fetch --json > /dev/null \
         || pp_fail "laptop got no lease ($mt)"
     pp_simulate --mac 00:04:13:01:02:03 --vendor-class snom --no-fetch --json > /dev/null \
         || pp_fail "simulate of the Snom ($mt)"
-    sleep 2.2
     all=$(ca '{"command": "statistic-get-all", "service": ["dhcp4"]}')
-    expect "pushed without a command" "$all" \
+    expect "statistic-get-all without a status" "$all" \
         '.arguments["phoneprov.snom.phones-identified"][0][0] == 2
-        and .arguments["phoneprov.phones-identified"][0][0] == 4'
+        and .arguments["phoneprov.phones-identified"][0][0] == 4
+        and .arguments["phoneprov.cisco.phones-identified"] == null'
+    pp_simulate --mac 00:04:13:01:02:04 --vendor-class snom --no-fetch --json > /dev/null \
+        || pp_fail "simulate of a second Snom ($mt)"
+    expect "statistic-get without a status" "$(sock '{"command": "statistic-get",
+        "arguments": {"name": "phoneprov.snom.phones-identified"}}')" \
+        '.result == 0 and .arguments["phoneprov.snom.phones-identified"][0][0] == 4'
 
     # identify, over the unix socket directly and through the agent.
     expect "identify (socket)" "$(sock '{"command": "phoneprov-identify",
@@ -131,7 +139,7 @@ run_mode() {  # MT: false or true
     # render: the file comes back.
     rm -f "$OUT/yealink/001565aabbcc.cfg"
     expect "render all" "$(ca '{"command": "phoneprov-render", "service": ["dhcp4"],
-        "arguments": {"all": true}}')" '.result == 0 and .arguments.queued == 2'
+        "arguments": {"all": true}}')" '.result == 0 and .arguments.queued == 3'
     for _ in $(seq 50); do [ -f "$OUT/yealink/001565aabbcc.cfg" ] && break; sleep 0.1; done
     [ -f "$OUT/yealink/001565aabbcc.cfg" ] || pp_fail "phoneprov-render did not render ($mt)"
     grep -qxF "account.1.user_name = 1001" "$OUT/yealink/001565aabbcc.cfg" \
