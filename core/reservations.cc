@@ -6,6 +6,47 @@
 
 namespace phoneprov {
 
+namespace {
+
+/// Kea 2.2's standard names of the DHCPv4 options the hook may inject (a
+/// reservation that sets one by name, without its code, must still win).
+const std::unordered_map<std::string, int>& keaStandardNames() {
+    static const std::unordered_map<std::string, int> names = {
+        {"vendor-encapsulated-options", 43}, {"tftp-server-name", 66},
+        {"boot-file-name", 67},              {"v4-captive-portal", 114},
+        {"vivco-suboptions", 124},           {"vivso-suboptions", 125},
+        {"v4-portparams", 159},
+    };
+    return (names);
+}
+
+}  // namespace
+
+int HostIndex::optionCode(const nlohmann::json& o) const {
+    if (!o.is_object()) {
+        return (-1);
+    }
+    auto space = o.find("space");
+    if (space != o.end() && (!space->is_string() || space->get<std::string>() != "dhcp4")) {
+        return (-1);  // sub-options of another space
+    }
+    auto code = o.find("code");
+    if (code != o.end()) {
+        return (code->is_number_integer() ? code->get<int>() : -1);
+    }
+    auto name = o.find("name");
+    if (name == o.end() || !name->is_string()) {
+        return (-1);
+    }
+    const std::string& n = name->get_ref<const std::string&>();
+    auto d = definedNames_.find(n);
+    if (d != definedNames_.end()) {
+        return (d->second);
+    }
+    auto s = keaStandardNames().find(n);
+    return (s == keaStandardNames().end() ? -1 : s->second);
+}
+
 void HostIndex::add(const nlohmann::json& host, std::vector<std::string>& problems) {
     if (!host.is_object()) {
         return;
@@ -27,10 +68,9 @@ void HostIndex::add(const nlohmann::json& host, std::vector<std::string>& proble
     auto options = host.find("option-data");
     if (options != host.end() && options->is_array()) {
         for (const auto& o : *options) {
-            auto code = o.is_object() ? o.find("code") : o.end();
-            if (code != o.end() && code->is_number_integer() && code->get<int>() > 0 &&
-                code->get<int>() < 255) {
-                entry.optionCodes.push_back(static_cast<uint8_t>(code->get<int>()));
+            int code = optionCode(o);
+            if (code > 0 && code < 255) {
+                entry.optionCodes.push_back(static_cast<uint8_t>(code));
             }
         }
     }
@@ -64,6 +104,17 @@ std::shared_ptr<const HostIndex> HostIndex::build(const nlohmann::json& config,
     }
     if (config.contains("Dhcp4")) {
         return (build(config["Dhcp4"], problems));
+    }
+    // The configuration's own option names (a reservation may set 150 by its name).
+    auto defs = config.find("option-def");
+    if (defs != config.end() && defs->is_array()) {
+        for (const auto& d : *defs) {
+            if (d.is_object() && d.contains("name") && d["name"].is_string() &&
+                d.contains("code") && d["code"].is_number_integer() &&
+                (!d.contains("space") || d["space"] == "dhcp4")) {
+                index->definedNames_[d["name"].get<std::string>()] = d["code"].get<int>();
+            }
+        }
     }
     auto addList = [&](const nlohmann::json& obj) {
         auto list = obj.find("reservations");

@@ -49,8 +49,11 @@ public:
 
 private:
     void add(const nlohmann::json& host, std::vector<std::string>& problems);
+    int optionCode(const nlohmann::json& option) const;
 
     std::unordered_map<uint64_t, HostEntry> byMac_;
+    /// Option names the configuration defines (option-def, space dhcp4) -> code.
+    std::unordered_map<std::string, int> definedNames_;
     size_t withData_ = 0;
 };
 

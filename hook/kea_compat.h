@@ -7,6 +7,7 @@
 #include <dhcp/option.h>
 #include <dhcp/pkt4.h>
 #include <hooks/hooks.h>
+#include <hooks/hooks_manager.h>
 #include <process/daemon.h>
 
 #include <string>
@@ -18,14 +19,34 @@ namespace phoneprov {
 
 /// @brief The bytes of option 60 as the client sent them. With several
 /// instances Kea 2.2 hands a generic Option (not OptionString): read its data.
-/// Call it in pkt4_receive, where Kea does not copy retrieved options.
-inline std::string_view vendorClassBytes(isc::dhcp::Pkt4& pkt) {
-    isc::dhcp::OptionPtr opt = pkt.getOption(60);
-    if (!opt) {
+/// Read from the packet's option map: inside callouts Kea 2.2 makes getOption()
+/// clone the option it returns (ScopedEnableOptionsCopy), which we never modify.
+inline std::string_view vendorClassBytes(const isc::dhcp::Pkt4& pkt) {
+    auto it = pkt.options_.find(60);
+    if (it == pkt.options_.end() || !it->second) {
         return (std::string_view());
     }
-    const isc::dhcp::OptionBuffer& data = opt->getData();
+    const isc::dhcp::OptionBuffer& data = it->second->getData();
     return (std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+}
+
+/// @brief Whether a packet carries an option, without the clone that getOption()
+/// makes inside callouts.
+inline bool hasOption(const isc::dhcp::Pkt4& pkt, uint16_t code) {
+    return (pkt.options_.count(code) != 0);
+}
+
+/// @brief Registers a callout of ours after load(): Kea 2.2 gives a library no
+/// handle to its own callouts outside load(), so it goes in as a "post" callout
+/// (run after every library's callouts on that hook point). Kea drops these with
+/// the callout manager when it unloads the libraries.
+inline void registerLateCallout(const std::string& hook, isc::hooks::CalloutPtr callout) {
+    isc::hooks::HooksManager::postCalloutsLibraryHandle().registerCallout(hook, callout);
+}
+
+/// @brief Undoes registerLateCallout().
+inline void deregisterLateCallout(const std::string& hook, isc::hooks::CalloutPtr callout) {
+    isc::hooks::HooksManager::postCalloutsLibraryHandle().deregisterCallout(hook, callout);
 }
 
 /// @brief The name of the process that loaded us.

@@ -10,7 +10,8 @@
 
 #include <dhcp/dhcp4.h>
 #include <dhcp/iface_mgr.h>
-#include <hooks/parking_lots.h>
+#include <hooks/hooks_manager.h>
+#include <stats/stats_mgr.h>
 #include <util/multi_threading_mgr.h>
 
 #include <dlfcn.h>
@@ -32,12 +33,10 @@ namespace phoneprov {
 
 namespace {
 
-const char* const kContext = "phoneprov";
-
 /// @brief The verdict of the packet this thread received last. Kea handles a packet
 /// on one thread from pkt4_receive to pkt4_send, so pkt4_send finds it here without
-/// the cost of the callout context (a map of boost::any); a parked packet, handled
-/// later, finds it in the context instead (set only when parking is on).
+/// the cost of the callout context (a map of boost::any); a packet parked by another
+/// library (libdhcp_ha.so in leases4_committed) and sent later is identified again.
 struct LastVerdict {
     const Pkt4* query = nullptr;
     uint32_t xid = 0;
@@ -53,10 +52,11 @@ struct LastVerdict {
 // glibc 2.36 (Debian 12). The struct is small enough for the static TLS surplus.
 thread_local LastVerdict lastVerdict __attribute__((tls_model("initial-exec")));
 
-void remember(const Pkt4& query, const PacketVerdict* v) {
+void remember(const Pkt4& query, const PacketVerdict* v, uint64_t generation) {
     LastVerdict& l = lastVerdict;
     l.query = &query;
     l.xid = query.getTransid();
+    l.generation = generation;
     l.phone = v != nullptr;
     if (!v) {
         return;
@@ -65,30 +65,24 @@ void remember(const Pkt4& query, const PacketVerdict* v) {
     l.modelLen = static_cast<uint8_t>(std::min<size_t>(v->model.size(), 32));
     std::memcpy(l.model, v->model.data(), l.modelLen);
     l.mac = v->mac;
-    l.generation = v->generation;
 }
 
-/// @brief The verdict of a query in pkt4_send or leases4_committed.
-/// @return false when the query is not a phone.
-bool recall(CalloutHandle& handle, const Pkt4& query, PacketVerdict& v) {
+/// @brief The verdict pkt4_receive left for this query on this thread.
+/// @return false when there is none (the packet was parked meanwhile), or when a
+/// phoneprov-reload replaced the catalogue since (its vendor index is stale).
+bool recall(const Pkt4& query, bool& phone, PacketVerdict& v, uint64_t generation) {
     const LastVerdict& l = lastVerdict;
-    if (l.query == &query && l.xid == query.getTransid()) {
-        if (!l.phone) {
-            return (false);
-        }
+    if (l.query != &query || l.xid != query.getTransid() || l.generation != generation) {
+        return (false);
+    }
+    phone = l.phone;
+    if (phone) {
         v.phone = true;
         v.vendor = l.vendor;
         v.model.assign(l.model, l.modelLen);
         v.mac = l.mac;
-        v.generation = l.generation;
-        return (true);
     }
-    try {
-        handle.getContext(kContext, v);
-    } catch (const NoSuchCalloutContext&) {
-        return (false);
-    }
-    return (v.phone);
+    return (true);
 }
 
 std::string ipText(uint32_t ip) {
@@ -221,17 +215,6 @@ core::Verdict PhoneProv::identifyMac(const core::Mac& mac, std::string_view vend
     return (v);
 }
 
-bool PhoneProv::refresh(Pkt4& query, PacketVerdict& v) const {
-    core::Verdict fresh = identifyMac(v.mac, vendorClassBytes(query));
-    if (!fresh.phone || !provisioning_->enabled(fresh.vendor)) {
-        return (false);
-    }
-    v.vendor = fresh.vendor;
-    v.model = fresh.model;
-    v.generation = generation_.load(std::memory_order_relaxed);
-    return (true);
-}
-
 core::RenderQueue::Push PhoneProv::queueRender(const core::Mac& mac, int vendor,
                                                const std::string& model, uint32_t ip) {
     if (!queue_) {
@@ -285,15 +268,23 @@ void PhoneProv::stop() {
     if (queue_) {
         queue_->stop();
     }
+    std::vector<Pkt4Ptr> held;
     {
         std::lock_guard<std::mutex> lock(park_mutex_);
         stopping_ = true;
-        // Kea empties its parking lots on unload and reconfigure: forget ours.
+        for (auto& p : parked_) {
+            held.push_back(p.second.response);
+        }
         parked_.clear();
     }
     park_cv_.notify_all();
     if (timer_.joinable()) {
         timer_.join();
+    }
+    // unload() runs on Kea's main thread, before Kea closes its sockets: a held ACK
+    // is sent now rather than lost (its phone's render may be unfinished).
+    for (const Pkt4Ptr& rsp : held) {
+        sendHeld(rsp);
     }
     if (wake_pipe_[0] >= 0) {
         IfaceMgr::instance().deleteExternalSocket(wake_pipe_[0]);
@@ -303,7 +294,7 @@ void PhoneProv::stop() {
     }
 }
 
-void PhoneProv::configured(const ConstElementPtr& config) {
+bool PhoneProv::configured(const ConstElementPtr& config) {
     std::vector<std::string> problems;
     nlohmann::json json = toJson(config);
     core::HostIndexPtr index = core::HostIndex::build(json, problems);
@@ -323,10 +314,25 @@ void PhoneProv::configured(const ConstElementPtr& config) {
         pins = pins || !h.second.pinVendor.empty();
         options = options || !h.second.optionCodes.empty();
     }
+    HostDbPtr db;
+    try {
+        db = HostDb::fromConfig(config);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_HOST_DB_CONFIG_FAILED).arg(ex.what());
+    }
+    if (db) {
+        std::string names;
+        for (const std::string& r : db->redacted()) {
+            names += (names.empty() ? "" : "; ") + r;
+        }
+        LOG_INFO(phoneprov_logger, PHONEPROV_HOST_DB_USED).arg(names);
+    }
     std::lock_guard<std::mutex> lock(hosts_mutex_);
     hosts_ = index;
+    host_db_ = db;
     hosts_pin_ = pins;
     hosts_options_ = options;
+    return (classes);
 }
 
 core::HostIndexPtr PhoneProv::hosts() const {
@@ -334,7 +340,7 @@ core::HostIndexPtr PhoneProv::hosts() const {
     return (hosts_);
 }
 
-void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
+bool PhoneProv::identify(Pkt4& query, PacketVerdict& pv) {
     HWAddrPtr hw = query.getHWAddr();
     const uint8_t* hwData = hw && !hw->hwaddr_.empty() ? hw->hwaddr_.data() : nullptr;
     size_t hwLen = hw ? hw->hwaddr_.size() : 0;
@@ -351,37 +357,40 @@ void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
         }
     }
     if (!v.phone || !provisioning_->enabled(v.vendor)) {
-        remember(query, nullptr);
         PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_NOT_A_PHONE)
             .arg(query.getLabel())
             .arg(v.phone ? "vendor disabled" : v.reason);
-        return;
-    }
-    const core::VendorProfile& vendor = identifier_->catalogue().vendors()[v.vendor];
-    if (add_classes_.load(std::memory_order_relaxed)) {
-        query.addClass("PHONEPROV");
-        query.addClass(vendor.className);
+        return (false);
     }
     PHONEPROV_TRACE(DBG_PHONEPROV_IDENTIFY, PHONEPROV_PHONE_IDENTIFIED)
         .arg(query.getLabel())
-        .arg(vendor.id)
+        .arg(identifier_->catalogue().vendors()[v.vendor].id)
         .arg(v.model)
         .arg(core::confidenceText(v.confidence));
-    PacketVerdict pv;
     pv.phone = true;
     pv.vendor = v.vendor;
     pv.model = std::move(v.model);
     pv.mac = v.mac;
-    pv.generation = generation_.load(std::memory_order_relaxed);
     counters_.bump(pv.vendor, Counter::Identified);
-    remember(query, &pv);
-    if (parkingEnabled()) {
-        // A parked ACK is sent later, after other packets: keep the verdict with it.
-        handle.setContext(kContext, pv);
-    }
+    return (true);
 }
 
-void PhoneProv::send(CalloutHandle& handle, Pkt4& query, Pkt4& response) {
+void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
+    PacketVerdict pv;
+    uint64_t generation = generation_.load(std::memory_order_relaxed);
+    if (!identify(query, pv)) {
+        remember(query, nullptr, generation);
+        return;
+    }
+    if (add_classes_.load(std::memory_order_relaxed)) {
+        query.addClass("PHONEPROV");
+        query.addClass(identifier_->catalogue().vendors()[pv.vendor].className);
+    }
+    remember(query, &pv, generation);
+}
+
+void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& responsePtr) {
+    Pkt4& response = *responsePtr;
     // Only an OFFER or an ACK carries a leased address (a NAK, and an ACK to an
     // INFORM, carry none). Cheaper than getType(), a look-up of option 53.
     uint32_t yiaddr = response.getYiaddr().toUint32();
@@ -389,11 +398,13 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, Pkt4& response) {
         return;
     }
     PacketVerdict v;
-    if (!recall(handle, query, v)) {
-        return;  // not a phone
+    bool phone = false;
+    if (identify_in_send_.load(std::memory_order_relaxed) ||
+        !recall(query, phone, v, generation_.load(std::memory_order_relaxed))) {
+        phone = identify(query, v);
     }
-    if (v.generation != generation_.load(std::memory_order_relaxed) && !refresh(query, v)) {
-        return;  // parked across a reload that changed the catalogue
+    if (!phone) {
+        return;
     }
     core::HostIndexPtr index;
     const core::HostEntry* host = nullptr;
@@ -415,7 +426,7 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, Pkt4& response) {
                     .arg(code);
                 continue;
             }
-            if (response.getOption(code)) {
+            if (hasOption(response, code)) {
                 if (!override) {
                     continue;
                 }
@@ -434,6 +445,51 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, Pkt4& response) {
             .arg(identifier_->catalogue().vendors()[v.vendor].id);
     }
     maybeQueue(v, query, yiaddr);
+    if (parkingEnabled() && hold(v, responsePtr)) {
+        // Kea does not send it; onWake() will, once the phone's file is there.
+        handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
+        PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)
+            .arg(query.getLabel())
+            .arg(v.mac.colon());
+    }
+}
+
+bool PhoneProv::hold(const PacketVerdict& v, const Pkt4Ptr& response) {
+    // Only an ACK: the phone fetches its file once it has its address. Checked
+    // first: is a render of this phone queued or running?
+    if (!queue_ || !queue_->pending(v.mac) || response->getType() != DHCPACK) {
+        return (false);
+    }
+    {
+        std::lock_guard<std::mutex> lock(park_mutex_);
+        if (stopping_) {
+            return (false);
+        }
+        parked_.emplace(v.mac.value(),
+                        Parked{response, std::chrono::steady_clock::now() +
+                                             std::chrono::milliseconds(config_.renderWaitMs)});
+    }
+    park_cv_.notify_all();
+    // The render may have finished between the check and the holding.
+    if (!queue_->pending(v.mac)) {
+        renderDone(v.mac);
+    }
+    return (true);
+}
+
+size_t PhoneProv::heldCount() {
+    std::lock_guard<std::mutex> lock(park_mutex_);
+    return (parked_.size());
+}
+
+void PhoneProv::forgetRecent(const core::Mac& mac) {
+    // The next sighting of this phone renders again (after a failure).
+    uint64_t key = mac.value();
+    std::lock_guard<std::mutex> lock(recent_mutex_);
+    Recent& slot = recent_[(key ^ (key >> 17)) % kRecentSlots];
+    if (slot.mac == key) {
+        slot.mac = 0;
+    }
 }
 
 void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t ip) {
@@ -545,8 +601,44 @@ core::RenderOutcome PhoneProv::renderNow(const core::Mac& mac, int vendor, const
 core::RenderOutcome PhoneProv::renderWith(const core::Provisioning& plan, const core::Mac& mac,
                                           int vendor, const std::string& model,
                                           const std::string& ip) {
-    core::HostIndexPtr index = hosts();
+    core::HostIndexPtr index;
+    HostDbPtr db;
+    {
+        std::lock_guard<std::mutex> lock(hosts_mutex_);
+        index = hosts_;
+        db = host_db_;
+    }
     const core::HostEntry* host = index->find(mac);
+    core::HostIndexPtr fromDb;
+    if ((!host || !host->hasData) && db) {
+        // The configuration file has nothing for this phone: Kea's host databases.
+        try {
+            nlohmann::json list = nlohmann::json::array();
+            for (auto& h : db->find(mac)) {
+                list.push_back(std::move(h));
+            }
+            std::vector<std::string> problems;
+            fromDb = core::HostIndex::build({{"reservations", list}}, problems);
+            for (const std::string& p : problems) {
+                LOG_WARN(phoneprov_logger, PHONEPROV_HOST_DATA_BAD)
+                    .arg(p.substr(0, 17))
+                    .arg(p.substr(19));
+            }
+            if (const core::HostEntry* h = fromDb->find(mac)) {
+                host = h;
+            }
+        } catch (const std::exception& ex) {
+            // Rendering without the phone's data would replace its file with the
+            // vendor's defaults: keep the old file, count the failure, retry later.
+            LOG_ERROR(phoneprov_logger, PHONEPROV_HOST_DB_FAILED).arg(mac.colon()).arg(ex.what());
+            core::RenderOutcome failed;
+            failed.failed = 1;
+            failed.errors.push_back("host database: " + std::string(ex.what()));
+            counters_.bumpId(plan.catalogue().vendors()[vendor].id, Counter::RenderFailures);
+            forgetRecent(mac);
+            return (failed);
+        }
+    }
     const nlohmann::json* data = host && host->hasData ? &host->data : nullptr;
     core::RenderOutcome r = plan.render(*output_, vendor, model, mac, ip, data);
     counters_.bumpId(plan.catalogue().vendors()[vendor].id,
@@ -568,39 +660,6 @@ core::RenderOutcome PhoneProv::renderWith(const core::Provisioning& plan, const 
 
 bool PhoneProv::waitIdle(int timeoutMs) const {
     return (!queue_ || queue_->waitIdle(timeoutMs));
-}
-
-void PhoneProv::committed(CalloutHandle& handle, const Pkt4Ptr& query) {
-    if (!queue_ || !parkingEnabled() || query->getType() != DHCPREQUEST) {
-        return;
-    }
-    PacketVerdict v;
-    if (!recall(handle, *query, v) || !queue_->pending(v.mac)) {
-        return;
-    }
-    // (A verdict from before a reload still names the right MAC: enough to park.)
-    ParkingLotHandlePtr lot = handle.getParkingLotHandlePtr();
-    lot->reference(query);
-    {
-        std::lock_guard<std::mutex> lock(park_mutex_);
-        if (stopping_) {
-            lot->dereference(query);
-            return;
-        }
-        parked_.emplace(v.mac.value(),
-                        Parked{query, lot,
-                               std::chrono::steady_clock::now() +
-                                   std::chrono::milliseconds(config_.renderWaitMs)});
-    }
-    park_cv_.notify_all();
-    handle.setStatus(CalloutHandle::NEXT_STEP_PARK);
-    PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)
-        .arg(query->getLabel())
-        .arg(v.mac.colon());
-    // The render may have finished between the check and the parking.
-    if (!queue_->pending(v.mac)) {
-        renderDone(v.mac);
-    }
 }
 
 void PhoneProv::renderDone(const core::Mac& mac) {
@@ -641,7 +700,8 @@ void PhoneProv::timerLoop() {
 }
 
 void PhoneProv::onWake() {
-    // Runs on Kea's main thread (an external socket of IfaceMgr), where unpark is safe.
+    // Runs on Kea's main thread (an external socket of IfaceMgr): in single-threaded
+    // mode Kea's own sends happen here too, so IfaceMgr is never used concurrently.
     char buf[256];
     while (::read(wake_pipe_[0], buf, sizeof(buf)) > 0) {
     }
@@ -672,10 +732,26 @@ void PhoneProv::onWake() {
     for (size_t i = 0; i < release.size(); ++i) {
         if (timedOutFlags[i]) {
             LOG_WARN(phoneprov_logger, PHONEPROV_UNPARK_TIMEOUT)
-                .arg(release[i].query->getLabel())
+                .arg(release[i].response->getLabel())
                 .arg(config_.renderWaitMs);
         }
-        release[i].lot->unpark(release[i].query);
+        sendHeld(release[i].response);
+    }
+}
+
+void PhoneProv::sendHeld(const Pkt4Ptr& rsp) {
+    // What Kea does after pkt4_send (pack, send, count), which the drop skipped;
+    // the response already carries its interface and addresses.
+    try {
+        rsp->pack();
+        IfaceMgr::instance().send(rsp);
+        isc::stats::StatsMgr& stats = isc::stats::StatsMgr::instance();
+        stats.addValue("pkt4-sent", static_cast<int64_t>(1));
+        stats.addValue("pkt4-ack-sent", static_cast<int64_t>(1));
+    } catch (const std::exception& ex) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_HELD_SEND_FAILED)
+            .arg(rsp->getLabel())
+            .arg(ex.what());
     }
 }
 

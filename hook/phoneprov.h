@@ -2,6 +2,8 @@
 #ifndef PHONEPROV_HOOK_H
 #define PHONEPROV_HOOK_H
 
+#include "host_db.h"
+
 #include <identify.h>
 #include <params.h>
 #include <provisioner.h>
@@ -28,14 +30,13 @@
 namespace isc {
 namespace phoneprov {
 
-/// @brief What pkt4_receive learnt about a packet, kept in the callout
-/// context for pkt4_send and leases4_committed.
+/// @brief What pkt4_receive learnt about a packet, kept for pkt4_send (in the
+/// callout context when another library may park the packet in between).
 struct PacketVerdict {
     bool phone = false;
     int vendor = -1;
     std::string model;
     ::phoneprov::Mac mac;
-    uint64_t generation = 0;  ///< of the catalogue `vendor` indexes (see PhoneProv::reload)
 };
 
 /// @brief The hook's implementation: owns the immutable configuration and the
@@ -49,21 +50,29 @@ public:
 
     /// @brief Starts the workers and the wake-up socket (call after load succeeded).
     void start();
-    /// @brief Stops the workers; queued renders are dropped, parked ACKs released.
+    /// @brief Stops the workers; queued renders are dropped, held ACKs sent.
     void stop();
 
     /// @brief dhcp4_srv_configured: reads the reservations from the JSON configuration.
-    void configured(const isc::data::ConstElementPtr& config);
+    /// @return whether phones must be put into classes (pkt4_receive is needed).
+    bool configured(const isc::data::ConstElementPtr& config);
 
     /// @brief pkt4_receive: identify, classify, remember the verdict.
     void receive(isc::hooks::CalloutHandle& handle, isc::dhcp::Pkt4& query);
 
-    /// @brief pkt4_send: inject options, queue the render.
-    void send(isc::hooks::CalloutHandle& handle, isc::dhcp::Pkt4& query,
-              isc::dhcp::Pkt4& response);
+    /// @brief Whether pkt4_send identifies the client itself: pkt4_receive is
+    /// registered only when phones go into classes (each callout Kea calls costs
+    /// it a few thousand instructions per packet, timing included).
+    void identifyInSend(bool on) { identify_in_send_ = on; }
 
-    /// @brief leases4_committed: park the ACK while its phone's render is pending.
-    void committed(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query);
+    /// @brief pkt4_send: inject options, queue the render, and hold an ACK while
+    /// its phone's render is pending (the callout then drops it from Kea's path and
+    /// the hook sends it from Kea's main thread when the file is there).
+    void send(isc::hooks::CalloutHandle& handle, isc::dhcp::Pkt4& query,
+              const isc::dhcp::Pkt4Ptr& response);
+
+    /// @brief ACKs held now (tests, status).
+    size_t heldCount();
 
     /// @brief Renders one MAC now, synchronously (commands, tests).
     ::phoneprov::RenderOutcome renderNow(const ::phoneprov::Mac& mac, int vendor,
@@ -78,7 +87,7 @@ public:
     const std::vector<std::string>& warnings() const { return (warnings_); }
     size_t registryRows() const;
     size_t vendorPrefixes() const;
-    /// @brief Parking is on (render-wait-ms > 0 and rendering on).
+    /// @brief Holding ACKs is on (render-wait-ms > 0 and rendering on).
     bool parkingEnabled() const { return (config_.render && config_.renderWaitMs > 0); }
 
     // Control commands (phoneprov_commands.h). They run on Kea's main thread.
@@ -124,18 +133,19 @@ private:
         std::vector<std::string> warnings;
     };
     Plan buildPlan() const;
-    /// @brief Identifies a parked query again after a reload changed the catalogue.
-    bool refresh(isc::dhcp::Pkt4& query, PacketVerdict& v) const;
     ::phoneprov::RenderOutcome renderWith(const ::phoneprov::Provisioning& plan,
                                           const ::phoneprov::Mac& mac, int vendor,
                                           const std::string& model, const std::string& ip);
     void renderJob(const ::phoneprov::RenderJob& job);
     void sendResync(const ::phoneprov::RenderJob& job);
     void renderDone(const ::phoneprov::Mac& mac);
+    void forgetRecent(const ::phoneprov::Mac& mac);
     void maybeQueue(const PacketVerdict& v, const isc::dhcp::Pkt4& query, uint32_t ip);
+    bool hold(const PacketVerdict& v, const isc::dhcp::Pkt4Ptr& response);
+    bool identify(isc::dhcp::Pkt4& query, PacketVerdict& pv);
     void onWake();
     void timerLoop();
-    void releaseParked(uint64_t mac, bool timedOut);
+    void sendHeld(const isc::dhcp::Pkt4Ptr& response);
     ::phoneprov::HostIndexPtr hosts() const;
 
     ::phoneprov::Config config_;
@@ -151,11 +161,15 @@ private:
 
     mutable std::mutex hosts_mutex_;
     ::phoneprov::HostIndexPtr hosts_;
+    /// Kea's host databases, when the configuration has some (render workers only).
+    HostDbPtr host_db_;
     /// Whether any reservation pins a vendor / sets an option (skip look-ups if not).
     std::atomic<bool> hosts_pin_{false};
     std::atomic<bool> hosts_options_{false};
     /// Whether identified phones get the classes (decided at configure time).
     std::atomic<bool> add_classes_{true};
+    /// Whether pkt4_send identifies the client (pkt4_receive not registered).
+    std::atomic<bool> identify_in_send_{false};
 
     std::unique_ptr<::phoneprov::RenderQueue> queue_;
     /// Phones queued lately: a fixed, direct-mapped table (no allocation on the
@@ -169,12 +183,11 @@ private:
     std::mutex recent_mutex_;
     std::vector<Recent> recent_ = std::vector<Recent>(kRecentSlots);
 
-    // Parking of ACKs until a render is done.
+    // ACKs held until their phone's render is done (or render-wait-ms passed).
     std::mutex park_mutex_;
     std::condition_variable park_cv_;
     struct Parked {
-        isc::dhcp::Pkt4Ptr query;
-        isc::hooks::ParkingLotHandlePtr lot;
+        isc::dhcp::Pkt4Ptr response;
         std::chrono::steady_clock::time_point deadline;
     };
     std::unordered_multimap<uint64_t, Parked> parked_;

@@ -20,12 +20,22 @@ namespace phoneprov {
 /// @brief The implementation, set by load() and reset by unload().
 PhoneProvPtr impl;
 
+/// @brief Whether our pkt4_receive callout is registered, and whether late (from
+/// dhcp4_srv_configured rather than load()). Main thread only.
+bool receive_registered = false;
+bool receive_late = false;
+
 }  // namespace phoneprov
 }  // namespace isc
 
 extern "C" {
 
+int phoneprov_pkt4_receive(CalloutHandle& handle);
+
 /// @brief dhcp4_srv_configured: the committed configuration, with its reservations.
+/// pkt4_receive is registered only when phones must be put into classes before
+/// Kea classifies (client-classes "always", or "auto" and the configuration names
+/// them); otherwise pkt4_send identifies the client and Kea calls one callout less.
 int dhcp4_srv_configured(CalloutHandle& handle) {
     if (!impl) {
         return (0);
@@ -33,7 +43,15 @@ int dhcp4_srv_configured(CalloutHandle& handle) {
     try {
         isc::data::ConstElementPtr config;
         handle.getArgument(configuredArgument(), config);
-        impl->configured(config);
+        bool classes = impl->configured(config);
+        if (classes && !receive_registered) {
+            registerLateCallout("pkt4_receive", phoneprov_pkt4_receive);
+            receive_registered = receive_late = true;
+        } else if (!classes && receive_registered && receive_late) {
+            deregisterLateCallout("pkt4_receive", phoneprov_pkt4_receive);
+            receive_registered = receive_late = false;
+        }
+        impl->identifyInSend(!receive_registered);
     } catch (const std::exception& ex) {
         LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg("configuration").arg(ex.what());
     }
@@ -41,7 +59,8 @@ int dhcp4_srv_configured(CalloutHandle& handle) {
 }
 
 /// @brief pkt4_receive: identify the client and put phones into classes.
-int pkt4_receive(CalloutHandle& handle) {
+/// Registered by load() or dhcp4_srv_configured, not by its name.
+int phoneprov_pkt4_receive(CalloutHandle& handle) {
     CalloutHandle::CalloutNextStep status = handle.getStatus();
     if (status == CalloutHandle::NEXT_STEP_DROP || status == CalloutHandle::NEXT_STEP_SKIP) {
         return (0);
@@ -63,7 +82,8 @@ int pkt4_receive(CalloutHandle& handle) {
     return (0);
 }
 
-/// @brief pkt4_send: put the vendor's options into the OFFER or ACK; queue the render.
+/// @brief pkt4_send: put the vendor's options into the OFFER or ACK; queue the render;
+/// hold the ACK (drop it from Kea's path, send it later) while the render is pending.
 int pkt4_send(CalloutHandle& handle) {
     CalloutHandle::CalloutNextStep status = handle.getStatus();
     if (status == CalloutHandle::NEXT_STEP_DROP || status == CalloutHandle::NEXT_STEP_SKIP) {
@@ -81,31 +101,7 @@ int pkt4_send(CalloutHandle& handle) {
         return (0);
     }
     try {
-        p->send(handle, *query, *response);
-    } catch (const std::exception& ex) {
-        LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg(query->getLabel()).arg(ex.what());
-    }
-    return (0);
-}
-
-/// @brief leases4_committed: hold the ACK while that phone's render is pending.
-/// Registered by load() only when render-wait-ms is above 0.
-int phoneprov_leases4_committed(CalloutHandle& handle) {
-    CalloutHandle::CalloutNextStep status = handle.getStatus();
-    if (status != CalloutHandle::NEXT_STEP_CONTINUE) {
-        return (0);
-    }
-    PhoneProvPtr p = impl;
-    if (!p) {
-        return (0);
-    }
-    Pkt4Ptr query;
-    handle.getArgument("query4", query);
-    if (!query) {
-        return (0);
-    }
-    try {
-        p->committed(handle, query);
+        p->send(handle, *query, response);
     } catch (const std::exception& ex) {
         LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg(query->getLabel()).arg(ex.what());
     }
@@ -125,9 +121,13 @@ int load(LibraryHandle& handle) {
             LOG_WARN(phoneprov_logger, PHONEPROV_LOAD_WARNING).arg(w);
         }
         p->start();
-        if (p->parkingEnabled()) {
-            handle.registerCallout("leases4_committed", phoneprov_leases4_committed);
+        // Until the configuration says otherwise: classes only when always wanted.
+        receive_registered = p->config().clientClasses == "always";
+        receive_late = false;
+        if (receive_registered) {
+            handle.registerCallout("pkt4_receive", phoneprov_pkt4_receive);
         }
+        p->identifyInSend(!receive_registered);
         impl = p;
         registerCommands(handle, p);
         LOG_INFO(phoneprov_logger, PHONEPROV_LOAD_OK)
@@ -148,6 +148,14 @@ int load(LibraryHandle& handle) {
 /// @brief Stops the workers; queued renders are dropped.
 int unload() {
     stopCommands();
+    if (receive_late) {
+        // Kea drops its callout manager after unloading; be tidy before dlclose.
+        try {
+            deregisterLateCallout("pkt4_receive", phoneprov_pkt4_receive);
+        } catch (const std::exception&) {
+        }
+        receive_registered = receive_late = false;
+    }
     if (impl) {
         impl->stop();
         impl.reset();

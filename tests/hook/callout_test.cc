@@ -2,6 +2,8 @@
 // Callouts called through Kea's HooksManager with real Pkt4 objects.
 #include "hook_fixture.h"
 
+#include <dhcp/iface_mgr.h>
+
 #include <arpa/inet.h>
 #include <chrono>
 #include <netinet/in.h>
@@ -24,14 +26,16 @@ protected:
 
     /// @brief Waits (bounded) until a file exists under the output folder.
     bool waitFor(const std::string& rel, int ms = 5000) const {
-        for (int i = 0; i < ms / 10; ++i) {
+        for (int i = 0;; ++i) {
             struct stat st;
             if (stat((out_ + "/" + rel).c_str(), &st) == 0) {
                 return (true);
             }
+            if (i >= ms / 10) {
+                return (false);
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
-        return (false);
     }
 
     std::string readOut(const std::string& rel) const {
@@ -251,6 +255,8 @@ TEST_F(CalloutTest, AutoClassesFollowTheConfiguration) {
     ASSERT_TRUE(load(p));
     // A configuration that never names the classes: phones get options, no classes.
     configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24"}]})");
+    // No classes needed: no pkt4_receive either (pkt4_send identifies the phone).
+    EXPECT_FALSE(HooksManager::calloutsPresent(hookIndex("pkt4_receive")));
     Pkt4Ptr q = query(DHCPDISCOVER, kYealinkMac, "yealink");
     Pkt4Ptr rsp = exchange(q);
     EXPECT_FALSE(q->inClass("PHONEPROV"));
@@ -258,6 +264,7 @@ TEST_F(CalloutTest, AutoClassesFollowTheConfiguration) {
     // A pool guarded by PHONEPROV: the classes are added.
     configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24",
         "pools": [{"pool": "192.0.2.10-192.0.2.20", "client-class": "PHONEPROV"}]}]})");
+    EXPECT_TRUE(HooksManager::calloutsPresent(hookIndex("pkt4_receive")));
     q = query(DHCPDISCOVER, kYealinkMac, "yealink");
     exchange(q);
     EXPECT_TRUE(q->inClass("PHONEPROV"));
@@ -269,9 +276,11 @@ TEST_F(CalloutTest, AutoClassesFollowTheConfiguration) {
     EXPECT_TRUE(q->inClass("PHONEPROV_YEALINK"));
     // Hook parameters alone do not count.
     configured(R"({"hooks-libraries": [{"library": "x", "parameters": {"c": "PHONEPROV"}}]})");
+    EXPECT_FALSE(HooksManager::calloutsPresent(hookIndex("pkt4_receive")));
     q = query(DHCPDISCOVER, kYealinkMac, "yealink");
-    exchange(q);
+    rsp = exchange(q);
     EXPECT_FALSE(q->inClass("PHONEPROV"));
+    EXPECT_TRUE(rsp->getOption(66));
 }
 
 TEST_F(CalloutTest, HostileHardwareAddressesAreNotPhones) {
@@ -344,6 +353,74 @@ TEST_F(CalloutTest, RendersReservedPhoneOnly) {
     EXPECT_FALSE(waitFor("yealink/001565112233.cfg", 200));
     EXPECT_TRUE(waitFor("yealink/y000000000000.cfg"));
     EXPECT_EQ(std::string::npos, readOut("yealink/y000000000000.cfg").find("s3cret"));
+}
+
+// An ACK is held (dropped from Kea's path, sent by the hook) only while its phone's
+// render is pending, and released once the file is written; OFFERs, non-phones and
+// phones whose file is ready are never held.
+TEST_F(CalloutTest, AckHeldOnlyWhileItsRenderIsPending) {
+    ElementPtr p = goodParams();
+    p->set("render-wait-ms", Element::create(10000));
+    p->set("render-threads", Element::create(1));
+    ASSERT_TRUE(load(p));
+    const int kPhones = 150;
+    auto macOf = [](int i) {
+        return std::vector<uint8_t>{0x00, 0x15, 0x65, 0x10, static_cast<uint8_t>(i >> 8),
+                                    static_cast<uint8_t>(i & 0xff)};
+    };
+    std::string hosts;
+    for (int i = 0; i < kPhones; ++i) {
+        char mac[32];
+        snprintf(mac, sizeof(mac), "00:15:65:10:%02x:%02x", i >> 8, i & 0xff);
+        hosts += std::string(i ? "," : "") + R"({"hw-address": ")" + mac +
+                 R"(", "user-context": {"phoneprov": {"accounts": [{"user": ")" +
+                 std::to_string(1000 + i) + R"(", "password": "pw"}]}}})";
+    }
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [)" + hosts +
+               "]}]}");
+    auto statusOf = [this](const Pkt4Ptr& q, uint8_t type) {
+        CalloutHandlePtr handle = HooksManager::createCalloutHandle();
+        handle->setArgument("query4", q);
+        HooksManager::callCallouts(hookIndex("pkt4_receive"), *handle);
+        Pkt4Ptr rsp(new Pkt4(type, q->getTransid()));
+        rsp->setYiaddr(isc::asiolink::IOAddress("192.0.2.100"));
+        handle->setArgument("response4", rsp);
+        HooksManager::callCallouts(hookIndex("pkt4_send"), *handle);
+        return (handle->getStatus());
+    };
+    // OFFERs queue every phone's render (one worker: the last one waits its turn)
+    // and are never held.
+    for (int i = 0; i < kPhones; ++i) {
+        EXPECT_EQ(CalloutHandle::NEXT_STEP_CONTINUE,
+                  statusOf(query(DHCPDISCOVER, macOf(i), "yealink"), DHCPOFFER));
+    }
+    // The last phone's ACK while its render is still queued: held.
+    std::string last = "yealink/0015651000" + std::string(1, "0123456789abcdef"[(kPhones - 1) >> 4]) +
+                       std::string(1, "0123456789abcdef"[(kPhones - 1) & 15]) + ".cfg";
+    ASSERT_FALSE(waitFor(last, 0)) << "the renders finished too fast for this test";
+    EXPECT_EQ(CalloutHandle::NEXT_STEP_DROP,
+              statusOf(query(DHCPREQUEST, macOf(kPhones - 1), "yealink"), DHCPACK));
+    // A laptop's ACK is never held.
+    EXPECT_EQ(CalloutHandle::NEXT_STEP_CONTINUE,
+              statusOf(query(DHCPREQUEST, {0x3c, 0x22, 0xfb, 1, 2, 3}, ""), DHCPACK));
+    // Kea's main loop (IfaceMgr's external sockets) wakes the hook once the file is
+    // written; it then sends the ACK (here there is no interface to send it on, so
+    // the send fails and says so: the release path ran, after the file existed).
+    bool released = false;
+    for (int i = 0; i < 200 && !released; ++i) {
+        IfaceMgr::instance().receive4(0, 50000);
+        released = logText().find("PHONEPROV_HELD_SEND_FAILED") != std::string::npos;
+        if (released) {
+            EXPECT_TRUE(waitFor(last, 0)) << "released before the file was written";
+        }
+    }
+    EXPECT_TRUE(released) << logText();
+    EXPECT_EQ(std::string::npos, logText().find("PHONEPROV_UNPARK_TIMEOUT"));
+    // Its file is there now: the next ACK goes straight out.
+    ASSERT_TRUE(waitFor(last));
+    ASSERT_TRUE(HooksManager::calloutsPresent(hookIndex("pkt4_send")));
+    EXPECT_EQ(CalloutHandle::NEXT_STEP_CONTINUE,
+              statusOf(query(DHCPREQUEST, macOf(kPhones - 1), "yealink"), DHCPACK));
 }
 
 }  // namespace

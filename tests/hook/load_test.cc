@@ -14,17 +14,19 @@ TEST_F(LoadTest, GoodParametersLoad) {
     std::string log = logText();
     EXPECT_NE(log.find("PHONEPROV_LOAD_OK"), std::string::npos) << log;
     EXPECT_NE(log.find("base URL http://127.0.0.1:8080/prov"), std::string::npos);
-    // Standard callouts are registered; leases4_committed only with render-wait-ms > 0.
+    // Standard callouts are registered; never leases4_committed (Kea would make every
+    // REQUEST pay for it): ACKs are held in pkt4_send.
     EXPECT_TRUE(HooksManager::calloutsPresent(hookIndex("pkt4_receive")));
     EXPECT_TRUE(HooksManager::calloutsPresent(hookIndex("pkt4_send")));
     EXPECT_FALSE(HooksManager::calloutsPresent(hookIndex("leases4_committed")));
 }
 
-TEST_F(LoadTest, ParkingRegistersLeasesCommitted) {
+TEST_F(LoadTest, HoldingAcksNeedsNoLeasesCommitted) {
     ElementPtr p = goodParams();
     p->set("render-wait-ms", Element::create(500));
     ASSERT_TRUE(load(p));
-    EXPECT_TRUE(HooksManager::calloutsPresent(hookIndex("leases4_committed")));
+    EXPECT_TRUE(HooksManager::calloutsPresent(hookIndex("pkt4_send")));
+    EXPECT_FALSE(HooksManager::calloutsPresent(hookIndex("leases4_committed")));
 }
 
 TEST_F(LoadTest, RefusesOtherProcesses) {

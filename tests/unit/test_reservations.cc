@@ -202,3 +202,38 @@ TEST(ParseKeaConfigText, hashAndQuotesInsideOtherComments) {
 }
 
 }  // namespace
+
+// A reservation's own option counts whether it names the option by code, by Kea's
+// standard name, or by a name the configuration defines; other spaces do not count.
+TEST(HostIndex, reservationOptionsByCodeOrName) {
+    struct Case {
+        int line;
+        std::string option;
+        std::vector<uint8_t> codes;
+    };
+    const std::vector<Case> cases = {
+        {__LINE__, R"({"code": 66, "data": "x"})", {66}},
+        {__LINE__, R"({"name": "tftp-server-name", "data": "x"})", {66}},
+        {__LINE__, R"({"name": "boot-file-name", "data": "x"})", {67}},
+        {__LINE__, R"({"name": "vendor-encapsulated-options"})", {43}},
+        {__LINE__, R"({"name": "vivso-suboptions", "data": "00"})", {125}},
+        {__LINE__, R"({"name": "v4-captive-portal", "data": "x"})", {114}},
+        {__LINE__, R"({"name": "cisco-tftp", "data": "10.0.0.1"})", {150}},
+        {__LINE__, R"({"name": "cisco-tftp", "space": "dhcp4", "data": "10.0.0.1"})", {150}},
+        {__LINE__, R"({"name": "unknown-name", "data": "x"})", {}},
+        {__LINE__, R"({"code": 2, "space": "vendor-encapsulated-options-space"})", {}},
+        {__LINE__, R"({"name": 66})", {}},
+        {__LINE__, R"({"code": "66"})", {}},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE("line " + std::to_string(c.line));
+        std::string config = R"({"Dhcp4": {"option-def": [{"name": "cisco-tftp", "code": 150,
+            "type": "ipv4-address"}], "reservations": [{"hw-address": "00:15:65:aa:bb:01",
+            "option-data": [)" + c.option + "]}]}}";
+        std::vector<std::string> problems;
+        auto index = HostIndex::build(json::parse(config), problems);
+        const HostEntry* h = index->find(mac("00:15:65:aa:bb:01"));
+        ASSERT_NE(nullptr, h);
+        EXPECT_EQ(c.codes, h->optionCodes);
+    }
+}
