@@ -324,7 +324,38 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
         }
     }
     nlohmann::json deviceVars;
-    nlohmann::json commonVars = variables(vendor, model, mac, ip, nullptr, true);
+    // A common file's content depends on its name only, never on the phone that
+    // triggered the render (HA peers and re-renders must write the same bytes): no
+    // MAC, no address; a file of fixed name shared by every model gets the vendor's
+    // variables, one named after the model (or listed by the model) the model's.
+    auto common = [&](const std::string& m) {
+        nlohmann::json vars = variables(vendor, m, Mac{}, "", nullptr, true);
+        for (const char* k : {"mac", "MAC", "mac-colon", "ip"}) {
+            vars.erase(k);
+        }
+        return (vars);
+    };
+    const nlohmann::json vendorVars = common("");
+    const nlohmann::json modelVars = common(model);
+    // A fixed name listed by this model alone is that model's file.
+    auto ownName = [&](const std::string& name) {
+        for (const FileSpec& g : v.files) {
+            if (g.name == name) {
+                return (false);
+            }
+        }
+        for (const auto& m : v.models) {
+            if (m.first == model || !m.second.hasFiles) {
+                continue;
+            }
+            for (const FileSpec& g : m.second.files) {
+                if (g.name == name) {
+                    return (false);
+                }
+            }
+        }
+        return (true);
+    };
     bool deviceOk = known || config_.provisionUnknown;
     if (deviceOk) {
         deviceVars = variables(vendor, model, mac, ip, device, false);
@@ -335,7 +366,8 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
             skipped += refused ? 0 : 1;
             continue;
         }
-        const nlohmann::json& vars = f.perDevice ? deviceVars : commonVars;
+        const bool byModel = f.name.find("{{") != std::string::npos || ownName(f.name);
+        const nlohmann::json& vars = f.perDevice ? deviceVars : byModel ? modelVars : vendorVars;
         if (!f.requires.empty()) {
             auto it = vars.find(f.requires);
             if (it == vars.end() || (it->is_string() && it->get<std::string>().empty())) {

@@ -462,7 +462,8 @@ bool PhoneProv::hold(const PacketVerdict& v, const Pkt4Ptr& response) {
     }
     {
         std::lock_guard<std::mutex> lock(park_mutex_);
-        if (stopping_) {
+        // Bounded like the queue: beyond it an ACK goes out at once.
+        if (stopping_ || parked_.size() >= static_cast<size_t>(config_.queueSize)) {
             return (false);
         }
         parked_.emplace(v.mac.value(),

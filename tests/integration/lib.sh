@@ -52,11 +52,14 @@ pp_ensure_group() {
     done
 }
 
-# pp_free_port BASE: the first free TCP/UDP port from BASE on loopback.
+# pp_free_port BASE: the first port from BASE on loopback that is free, with the one
+# after it (a DHCP server port P answers relays on P+1, where simulate listens),
+# for TCP and UDP. Tests running side by side start from different BASEs.
 pp_free_port() {
     local p=$1
-    while ss -Hlnu "sport = :$p" | grep -q . || ss -Hlnt "sport = :$p" | grep -q .; do
-        p=$((p + 1))
+    _pp_busy() { ss -Hlnu "sport = :$1" | grep -q . || ss -Hlnt "sport = :$1" | grep -q .; }
+    while _pp_busy "$p" || _pp_busy "$((p + 1))"; do
+        p=$((p + 2))
     done
     echo "$p"
 }

@@ -552,3 +552,54 @@ TEST(RefuseChars, quotedFormatsRefuseQuotes) {
 }
 
 }  // namespace
+
+// Common files never depend on the phone that triggered the render: same bytes for
+// any MAC, address, model and reservation (HA peers and re-renders agree), even when
+// a model has variables of its own; a per-model file carries its model's variables.
+TEST_F(Provisioner, commonFilesDependOnTheirNameOnly) {
+    config_ = parseConfig(json{{"output-dir", out_.path()},
+                               {"base-url", "http://127.0.0.1:8080/prov"},
+                               {"tftp-server", "10.0.0.6"},
+                               {"vendors", json::parse(R"({
+                                   "yealink": {"models": {"T46S": {"variables":
+                                       {"firmware-url": "http://fw/t46s.rom"}}}},
+                                   "polycom": {"models": {"VVX310": {"variables":
+                                       {"firmware-url": "http://fw/vvx310.sip.ld"}}}}})")}});
+    auto p = build();
+    struct Trigger {
+        std::string model;
+        Mac mac;
+        std::string ip;
+        bool withDevice;
+    };
+    const std::vector<Trigger> triggers = {
+        {"T46S", kMac, "10.0.0.50", true},
+        {"T54W", Mac{{0x00, 0x15, 0x65, 0x01, 0x02, 0x03}}, "10.0.0.51", false},
+        {"", Mac{{0x80, 0x5e, 0xc0, 0x0a, 0x0b, 0x0c}}, "", true},
+    };
+    for (const std::string vendor : {"yealink", "polycom", "grandstream", "snom"}) {
+        SCOPED_TRACE(vendor);
+        std::map<std::string, std::string> seen;  // fixed-name common file -> bytes
+        for (const Trigger& t : triggers) {
+            json dev = device();
+            std::vector<std::string> errors;
+            int skipped = 0;
+            auto files = p->renderFiles(id(vendor), t.model, t.mac, t.ip,
+                                        t.withDevice ? &dev : nullptr, errors, skipped);
+            EXPECT_TRUE(errors.empty());
+            for (const RenderedFile& f : files) {
+                if (f.perDevice) {
+                    continue;
+                }
+                EXPECT_EQ(std::string::npos, f.content.find(t.mac.lower())) << f.name;
+                auto it = seen.find(f.name);
+                if (it == seen.end()) {
+                    seen[f.name] = f.content;
+                } else {
+                    EXPECT_EQ(it->second, f.content) << f.name << " changed with the trigger";
+                }
+            }
+        }
+        EXPECT_FALSE(seen.empty());
+    }
+}
