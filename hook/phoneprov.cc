@@ -543,7 +543,7 @@ void PhoneProv::renderJob(const core::RenderJob& job) {
         std::lock_guard<std::mutex> lock(known_mutex_);
         if (known_.size() < kMaxKnown || known_.count(job.mac.value())) {
             known_[job.mac.value()] =
-                KnownPhone{plan.catalogue().vendors()[job.vendor].id, job.model, job.ip};
+                KnownPhone{job.mac, plan.catalogue().vendors()[job.vendor].id, job.model, job.ip};
         }
     }
     if (config_.resyncOnChange && r.written > 0 && job.ip != 0) {

@@ -108,6 +108,7 @@ public:
                                                const std::string& model, uint32_t ip);
     /// @brief A phone the render workers handled (since load).
     struct KnownPhone {
+        ::phoneprov::Mac mac;
         std::string vendor;  ///< vendor id
         std::string model;
         uint32_t ip = 0;

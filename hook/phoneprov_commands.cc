@@ -130,8 +130,9 @@ ConstElementPtr Commands::status(PhoneProv& impl) {
     pushStatistics(impl);  // statistic-get-all agrees with this answer at once
     const core::Catalogue& catalogue = impl.identifier().catalogue();
     VendorCounters& counters = impl.counters();
+    auto known = impl.knownPhones();
     std::map<std::string, size_t> phones;
-    for (const auto& k : impl.knownPhones()) {
+    for (const auto& k : known) {
         ++phones[k.second.vendor];
     }
     nlohmann::json vendors = nlohmann::json::object();
@@ -143,7 +144,7 @@ ConstElementPtr Commands::status(PhoneProv& impl) {
         }
         vendors[id] = v;
     }
-    nlohmann::json totals = {{"phones-rendered", impl.knownPhones().size()}};
+    nlohmann::json totals = {{"phones-rendered", known.size()}};
     for (int c = 0; c < static_cast<int>(Counter::Count); ++c) {
         totals[counterName(static_cast<Counter>(c))] = counters.total(static_cast<Counter>(c));
     }
@@ -174,11 +175,13 @@ ConstElementPtr Commands::identify(PhoneProv& impl, const ConstElementPtr& args)
         std::string vc = a.value("vendor-class", std::string());
         core::Verdict v = impl.identifyMac(mac, vc);
         nlohmann::json out = core::verdictJson(v, impl.identifier().catalogue());
-        std::string text = v.phone ? mac.colon() + " is a phone: " + out["vendor"].get<std::string>()
-                                   : mac.colon() + " is not a phone: " + v.reason;
+        std::string text = mac.colon() + (v.phone ? " is a phone: " +
+                                                        out["vendor"].get<std::string>()
+                                                  : std::string(" is not a phone: ") + v.reason);
         return (answer(CONTROL_RESULT_SUCCESS, text, out));
     } catch (const ArgError& ex) {
-        return (createAnswer(CONTROL_RESULT_ERROR, std::string("phoneprov-identify: ") + ex.what()));
+        return (createAnswer(CONTROL_RESULT_ERROR,
+                             std::string("phoneprov-identify: ") + ex.what()));
     }
 }
 
@@ -220,11 +223,7 @@ ConstElementPtr Commands::render(PhoneProv& impl, const ConstElementPtr& args) {
                 macs[h.first] = h.second.mac;
             }
             for (const auto& k : known) {
-                core::Mac m;
-                for (int i = 0; i < 6; ++i) {
-                    m.bytes[i] = static_cast<uint8_t>(k.first >> (8 * (5 - i)));
-                }
-                macs[k.first] = m;
+                macs[k.first] = k.second.mac;
             }
             for (const auto& m : macs) {
                 std::string why = queueOne(impl, m.second, "", known, *hosts);

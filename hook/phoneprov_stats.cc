@@ -84,9 +84,8 @@ bool pushStatistics(PhoneProv& impl) {
         }
     }
     for (int c = 0; c < kCounters; ++c) {
-        changed = push(p.totals[c], std::string("phoneprov.") + counterName(static_cast<Counter>(c)),
-                       totals[c]) ||
-                  changed;
+        std::string name = std::string("phoneprov.") + counterName(static_cast<Counter>(c));
+        changed = push(p.totals[c], name, totals[c]) || changed;
     }
     return (changed);
 }
