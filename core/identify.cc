@@ -19,6 +19,18 @@ const char* confidenceText(Confidence c) {
     return ("none");
 }
 
+nlohmann::json verdictJson(const Verdict& v, const Catalogue& catalogue) {
+    nlohmann::json out = {{"phone", v.phone}};
+    if (v.phone) {
+        const VendorProfile& vendor = catalogue.vendors()[v.vendor];
+        out["vendor"] = vendor.id;
+        out["model"] = v.model;
+        out["confidence"] = confidenceText(v.confidence);
+        out["class"] = vendor.className;
+    }
+    return (out);
+}
+
 Verdict Identifier::identify(uint8_t htype, const uint8_t* hw, size_t hlen,
                              std::string_view vendorClass) const {
     Verdict v;

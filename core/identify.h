@@ -36,6 +36,11 @@ struct Verdict {
     const char* reason = "";  ///< why (static text)
 };
 
+/// @brief A verdict as JSON: {"phone": bool, and for a phone "vendor", "model",
+/// "confidence", "class"}. One shape for `phoneprov identify --json` and the
+/// `phoneprov-identify` command.
+nlohmann::json verdictJson(const Verdict& v, const Catalogue& catalogue);
+
 /// @brief Identifies phones from what a DHCP request carries. Pure, thread-safe.
 class Identifier {
 public:

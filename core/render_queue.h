@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -16,6 +17,8 @@
 
 namespace phoneprov {
 
+class Provisioning;
+
 /// @brief One render request: a phone, identified, with what its files need.
 struct RenderJob {
     Mac mac;
@@ -23,6 +26,9 @@ struct RenderJob {
     std::string model;
     uint32_t ip = 0;  ///< IPv4 address in host byte order (0: unknown)
     uint64_t generation = 0;
+    /// The plan `vendor` indexes (kept alive across a reload of the catalogue);
+    /// null: the worker's current one.
+    std::shared_ptr<const Provisioning> plan;
 };
 
 /// @brief A bounded queue of render jobs, de-duplicated per MAC, served by

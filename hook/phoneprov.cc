@@ -12,6 +12,7 @@
 #include <dhcp/iface_mgr.h>
 #include <hooks/hooks_manager.h>
 #include <stats/stats_mgr.h>
+#include <util/multi_threading_mgr.h>
 
 #include <dlfcn.h>
 #include <arpa/inet.h>
@@ -44,16 +45,18 @@ struct LastVerdict {
     uint8_t modelLen = 0;
     char model[33] = {};
     core::Mac mac;
+    uint64_t generation = 0;
 };
 // initial-exec: a plain %fs-relative access. The default model for a dlopen'ed
 // library goes through __tls_get_addr, about 1,000 instructions per access on
 // glibc 2.36 (Debian 12). The struct is small enough for the static TLS surplus.
 thread_local LastVerdict lastVerdict __attribute__((tls_model("initial-exec")));
 
-void remember(const Pkt4& query, const PacketVerdict* v) {
+void remember(const Pkt4& query, const PacketVerdict* v, uint64_t generation) {
     LastVerdict& l = lastVerdict;
     l.query = &query;
     l.xid = query.getTransid();
+    l.generation = generation;
     l.phone = v != nullptr;
     if (!v) {
         return;
@@ -65,10 +68,11 @@ void remember(const Pkt4& query, const PacketVerdict* v) {
 }
 
 /// @brief The verdict pkt4_receive left for this query on this thread.
-/// @return false when there is none (the packet was parked meanwhile).
-bool recall(const Pkt4& query, bool& phone, PacketVerdict& v) {
+/// @return false when there is none (the packet was parked meanwhile), or when a
+/// phoneprov-reload replaced the catalogue since (its vendor index is stale).
+bool recall(const Pkt4& query, bool& phone, PacketVerdict& v, uint64_t generation) {
     const LastVerdict& l = lastVerdict;
-    if (l.query != &query || l.xid != query.getTransid()) {
+    if (l.query != &query || l.xid != query.getTransid() || l.generation != generation) {
         return (false);
     }
     phone = l.phone;
@@ -113,6 +117,31 @@ PhoneProv::PhoneProv(const ConstElementPtr& params) {
         }
     }
     gid_t gid = core::fileGroupId(config_.fileGroup);
+    Plan plan = buildPlan();
+    identifier_ = std::move(plan.identifier);
+    provisioning_ = std::move(plan.provisioning);
+    kea_options_ = std::move(plan.keaOptions);
+    warnings_ = std::move(plan.warnings);
+    output_.reset(new core::OutputDir(config_.outputDir, 0640, gid));
+    std::string problem = output_->check();
+    if (!problem.empty()) {
+        throw core::ConfigError("phoneprov: 'output-dir': " + problem);
+    }
+    std::vector<std::string> ids;
+    for (const auto& v : identifier_->catalogue().vendors()) {
+        ids.push_back(v.id);
+    }
+    counters_.bind(ids);
+    std::vector<std::string> none;
+    hosts_ = core::HostIndex::build(nlohmann::json::object(), none);
+}
+
+PhoneProv::~PhoneProv() {
+    stop();
+}
+
+PhoneProv::Plan PhoneProv::buildPlan() const {
+    Plan plan;
     core::CataloguePtr catalogue = core::Catalogue::load(config_.profilesDir);
     std::vector<std::pair<core::Prefix, int>> admin;
     for (const auto& p : config_.ouiPrefixes) {
@@ -127,42 +156,82 @@ PhoneProv::PhoneProv(const ConstElementPtr& params) {
     for (const std::string& missing : registry->stats().missingFiles) {
         LOG_WARN(phoneprov_logger, PHONEPROV_REGISTRY_MISSING).arg(missing);
     }
-    identifier_.reset(new core::Identifier(catalogue, registry));
-    provisioning_ = core::Provisioning::build(catalogue, config_, warnings_);
-    output_.reset(new core::OutputDir(config_.outputDir, 0640, gid));
-    std::string problem = output_->check();
-    if (!problem.empty()) {
-        throw core::ConfigError("phoneprov: 'output-dir': " + problem);
-    }
+    plan.identifier.reset(new core::Identifier(catalogue, registry));
+    plan.provisioning = core::Provisioning::build(catalogue, config_, plan.warnings);
     // Kea options built once; responses share them (packing only reads them).
+    const core::Provisioning& prov = *plan.provisioning;
     const auto& vendors = catalogue->vendors();
-    auto prepare = [this](const std::vector<core::EncodedOption>& list) {
+    auto prepare = [&plan](const std::vector<core::EncodedOption>& list) {
         std::vector<OptionPtr> out;
         for (const auto& e : list) {
             out.push_back(OptionPtr(new Option(Option::V4, e.code,
                                                OptionBuffer(e.data.begin(), e.data.end()))));
         }
-        kea_options_[&list] = std::move(out);
+        plan.keaOptions[&list] = std::move(out);
     };
     for (size_t v = 0; v < vendors.size(); ++v) {
-        prepare(provisioning_->options(static_cast<int>(v), ""));
+        prepare(prov.options(static_cast<int>(v), ""));
         for (const auto& m : vendors[v].models) {
-            prepare(provisioning_->options(static_cast<int>(v), m.first));
+            prepare(prov.options(static_cast<int>(v), m.first));
         }
         for (const auto& o : config_.vendors) {
             if (o.first == vendors[v].id) {
                 for (const auto& m : o.second.models) {
-                    prepare(provisioning_->options(static_cast<int>(v), m.first));
+                    prepare(prov.options(static_cast<int>(v), m.first));
                 }
             }
         }
     }
-    std::vector<std::string> none;
-    hosts_ = core::HostIndex::build(nlohmann::json::object(), none);
+    return (plan);
 }
 
-PhoneProv::~PhoneProv() {
-    stop();
+std::vector<std::string> PhoneProv::reload() {
+    Plan plan = buildPlan();  // throws: the running set stays
+    std::vector<std::string> ids;
+    for (const auto& v : plan.identifier->catalogue().vendors()) {
+        ids.push_back(v.id);
+    }
+    {
+        // Stops Kea's packet threads (no-op when multi-threading is off: commands
+        // and packets then share the main thread) for a swap of a few pointers.
+        isc::util::MultiThreadingCriticalSection cs;
+        identifier_.swap(plan.identifier);
+        provisioning_.swap(plan.provisioning);
+        kea_options_.swap(plan.keaOptions);
+        counters_.bind(ids);
+        generation_.fetch_add(1, std::memory_order_relaxed);
+    }
+    warnings_ = plan.warnings;
+    return (plan.warnings);  // the old set is freed here, outside the critical section
+}
+
+core::Verdict PhoneProv::identifyMac(const core::Mac& mac, std::string_view vendorClass) const {
+    core::Verdict v = identifier_->identify(mac, vendorClass);
+    core::HostIndexPtr index = hosts();
+    const core::HostEntry* host = index->find(mac);
+    if (host && !host->pinVendor.empty()) {
+        identifier_->pin(v, host->pinVendor, host->pinModel);
+    }
+    return (v);
+}
+
+core::RenderQueue::Push PhoneProv::queueRender(const core::Mac& mac, int vendor,
+                                               const std::string& model, uint32_t ip) {
+    if (!queue_) {
+        return (core::RenderQueue::Push::Stopped);
+    }
+    core::RenderJob job;
+    job.mac = mac;
+    job.vendor = vendor;
+    job.model = model;
+    job.ip = ip;
+    job.plan = provisioning_;
+    return (queue_->push(job));
+}
+
+std::unordered_map<uint64_t, PhoneProv::KnownPhone> PhoneProv::knownPhones() const {
+    std::lock_guard<std::mutex> lock(known_mutex_);
+    return (known_);
 }
 
 size_t PhoneProv::registryRows() const {
@@ -305,20 +374,22 @@ bool PhoneProv::identify(Pkt4& query, PacketVerdict& pv) {
     pv.vendor = v.vendor;
     pv.model = std::move(v.model);
     pv.mac = v.mac;
+    counters_.bump(pv.vendor, Counter::Identified);
     return (true);
 }
 
 void PhoneProv::receive(CalloutHandle& handle, Pkt4& query) {
     PacketVerdict pv;
+    uint64_t generation = generation_.load(std::memory_order_relaxed);
     if (!identify(query, pv)) {
-        remember(query, nullptr);
+        remember(query, nullptr, generation);
         return;
     }
     if (add_classes_.load(std::memory_order_relaxed)) {
         query.addClass("PHONEPROV");
         query.addClass(identifier_->catalogue().vendors()[pv.vendor].className);
     }
-    remember(query, &pv);
+    remember(query, &pv, generation);
 }
 
 void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& responsePtr) {
@@ -331,7 +402,8 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
     }
     PacketVerdict v;
     bool phone = false;
-    if (identify_in_send_.load(std::memory_order_relaxed) || !recall(query, phone, v)) {
+    if (identify_in_send_.load(std::memory_order_relaxed) ||
+        !recall(query, phone, v, generation_.load(std::memory_order_relaxed))) {
         phone = identify(query, v);
     }
     if (!phone) {
@@ -347,6 +419,7 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
     auto prepared = kea_options_.find(&list);
     if (prepared != kea_options_.end()) {
         bool override = provisioning_->overrideSubnet(v.vendor);
+        bool added = false;
         for (const OptionPtr& opt : prepared->second) {
             uint16_t code = opt->getType();
             if (host && std::find(host->optionCodes.begin(), host->optionCodes.end(), code) !=
@@ -364,6 +437,10 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
                 }
             }
             response.addOption(opt);
+            added = true;
+        }
+        if (added) {
+            counters_.bump(v.vendor, Counter::Injected);
         }
         PHONEPROV_TRACE(DBG_PHONEPROV_OPTIONS, PHONEPROV_OPTIONS_INJECTED)
             .arg(query.getLabel())
@@ -473,6 +550,7 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
     job.vendor = v.vendor;
     job.model = v.model;
     job.ip = ip;
+    job.plan = provisioning_;
     core::RenderQueue::Push r = queue_->push(job);
     if (r == core::RenderQueue::Push::Full) {
         {
@@ -491,7 +569,19 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
 }
 
 void PhoneProv::renderJob(const core::RenderJob& job) {
-    core::RenderOutcome r = renderNow(job.mac, job.vendor, job.model, job.ip ? ipText(job.ip) : "");
+    if (!job.plan) {
+        return;  // every job carries its plan (a worker never reads provisioning_)
+    }
+    const core::Provisioning& plan = *job.plan;
+    core::RenderOutcome r = renderWith(plan, job.mac, job.vendor, job.model,
+                                       job.ip ? ipText(job.ip) : "");
+    {
+        std::lock_guard<std::mutex> lock(known_mutex_);
+        if (known_.size() < kMaxKnown || known_.count(job.mac.value())) {
+            known_[job.mac.value()] =
+                KnownPhone{job.mac, plan.catalogue().vendors()[job.vendor].id, job.model, job.ip};
+        }
+    }
     if (config_.resyncOnChange && r.written > 0 && job.ip != 0) {
         sendResync(job);
     }
@@ -500,7 +590,7 @@ void PhoneProv::renderJob(const core::RenderJob& job) {
 void PhoneProv::sendResync(const core::RenderJob& job) {
     // A file changed: ask the phone to fetch it again (its vendor's re-sync NOTIFY,
     // out of dialog, sent once; `phoneprov resync` waits for answers, the hook does not).
-    const core::VendorProfile& vendor = identifier_->catalogue().vendors()[job.vendor];
+    const core::VendorProfile& vendor = job.plan->catalogue().vendors()[job.vendor];
     if (vendor.resyncEvent.empty()) {
         return;
     }
@@ -542,6 +632,12 @@ void PhoneProv::sendResync(const core::RenderJob& job) {
 
 core::RenderOutcome PhoneProv::renderNow(const core::Mac& mac, int vendor, const std::string& model,
                                          const std::string& ip) {
+    return (renderWith(*provisioning_, mac, vendor, model, ip));
+}
+
+core::RenderOutcome PhoneProv::renderWith(const core::Provisioning& plan, const core::Mac& mac,
+                                          int vendor, const std::string& model,
+                                          const std::string& ip) {
     core::HostIndexPtr index;
     HostDbPtr db;
     {
@@ -575,12 +671,15 @@ core::RenderOutcome PhoneProv::renderNow(const core::Mac& mac, int vendor, const
             core::RenderOutcome failed;
             failed.failed = 1;
             failed.errors.push_back("host database: " + std::string(ex.what()));
+            counters_.bumpId(plan.catalogue().vendors()[vendor].id, Counter::RenderFailures);
             forgetRecent(mac);
             return (failed);
         }
     }
     const nlohmann::json* data = host && host->hasData ? &host->data : nullptr;
-    core::RenderOutcome r = provisioning_->render(*output_, vendor, model, mac, ip, data);
+    core::RenderOutcome r = plan.render(*output_, vendor, model, mac, ip, data);
+    counters_.bumpId(plan.catalogue().vendors()[vendor].id,
+                     r.ok() ? Counter::Renders : Counter::RenderFailures);
     for (const std::string& e : r.errors) {
         LOG_ERROR(phoneprov_logger, PHONEPROV_RENDER_FAILED).arg(mac.colon()).arg(e);
     }
@@ -589,7 +688,7 @@ core::RenderOutcome PhoneProv::renderNow(const core::Mac& mac, int vendor, const
             .arg(mac.colon());
     }
     LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_IDENTIFY, PHONEPROV_RENDER_DONE)
-        .arg(identifier_->catalogue().vendors()[vendor].id)
+        .arg(plan.catalogue().vendors()[vendor].id)
         .arg(mac.colon())
         .arg(r.written)
         .arg(r.unchanged);

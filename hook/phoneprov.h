@@ -11,6 +11,8 @@
 #include <reservations.h>
 #include <safe_write.h>
 
+#include "phoneprov_counters.h"
+
 #include <cc/data.h>
 #include <dhcp/option.h>
 #include <dhcp/pkt4.h>
@@ -96,7 +98,53 @@ public:
     /// @brief Holding ACKs is on (render-wait-ms > 0 and rendering on).
     bool parkingEnabled() const { return (config_.render && config_.renderWaitMs > 0); }
 
+    // Control commands (phoneprov_commands.h). They run on Kea's main thread.
+
+    /// @brief Reads the profiles (catalogue and templates) and the IEEE registry
+    /// again and swaps them in. The new set is built aside; on any error it throws
+    /// and the running set stays. The swap happens inside Kea's multi-threading
+    /// critical section (no packet callout runs then); render workers keep the plan
+    /// their job was queued with. Main thread only.
+    /// @return the warnings of the new set.
+    /// @throw std::exception (ConfigError naming the file and key).
+    std::vector<std::string> reload();
+    /// @brief Identifies a MAC as a DHCP query would be (reservation pins applied).
+    ::phoneprov::Verdict identifyMac(const ::phoneprov::Mac& mac,
+                                     std::string_view vendorClass) const;
+    /// @brief Queues a render of a phone now (vendor: index in the current catalogue).
+    ::phoneprov::RenderQueue::Push queueRender(const ::phoneprov::Mac& mac, int vendor,
+                                               const std::string& model, uint32_t ip);
+    /// @brief A phone the render workers handled (since load).
+    struct KnownPhone {
+        ::phoneprov::Mac mac;
+        std::string vendor;  ///< vendor id
+        std::string model;
+        uint32_t ip = 0;
+    };
+    /// @brief Every phone rendered since load, by MAC value (a copy).
+    std::unordered_map<uint64_t, KnownPhone> knownPhones() const;
+    /// @brief The host reservations of the committed configuration.
+    ::phoneprov::HostIndexPtr reservations() const { return (hosts()); }
+    /// @brief Renders waiting, and waiting or running (0 when rendering is off).
+    size_t queueDepth() const { return (queue_ ? queue_->depth() : 0); }
+    size_t rendersPending() const { return (queue_ ? queue_->inFlight() : 0); }
+    /// @brief The per-vendor counters (phoneprov_stats.h pushes them to StatsMgr).
+    VendorCounters& counters() { return (counters_); }
+    /// @brief How many reloads succeeded since load.
+    uint64_t generation() const { return (generation_.load(std::memory_order_relaxed)); }
+
 private:
+    /// @brief What reload() replaces, built aside from the configuration.
+    struct Plan {
+        std::unique_ptr<::phoneprov::Identifier> identifier;
+        ::phoneprov::ProvisioningPtr provisioning;
+        std::unordered_map<const void*, std::vector<isc::dhcp::OptionPtr>> keaOptions;
+        std::vector<std::string> warnings;
+    };
+    Plan buildPlan() const;
+    ::phoneprov::RenderOutcome renderWith(const ::phoneprov::Provisioning& plan,
+                                          const ::phoneprov::Mac& mac, int vendor,
+                                          const std::string& model, const std::string& ip);
     void renderJob(const ::phoneprov::RenderJob& job);
     void sendResync(const ::phoneprov::RenderJob& job);
     void renderDone(const ::phoneprov::Mac& mac);
@@ -110,6 +158,9 @@ private:
     ::phoneprov::HostIndexPtr hosts() const;
 
     ::phoneprov::Config config_;
+    // identifier_, provisioning_ and kea_options_ are read by packet callouts without
+    // locks and replaced only by reload(), inside Kea's critical section. Other
+    // threads (render workers) must not read them: a job carries its plan.
     std::unique_ptr<::phoneprov::Identifier> identifier_;
     ::phoneprov::ProvisioningPtr provisioning_;
     std::unique_ptr<::phoneprov::OutputDir> output_;
@@ -156,6 +207,13 @@ private:
     int wake_pipe_[2] = {-1, -1};
     bool stopping_ = false;
     std::thread timer_;
+
+    // Commands and statistics.
+    VendorCounters counters_;
+    std::atomic<uint64_t> generation_{0};
+    mutable std::mutex known_mutex_;
+    std::unordered_map<uint64_t, KnownPhone> known_;
+    static constexpr size_t kMaxKnown = 262144;
 };
 
 using PhoneProvPtr = std::shared_ptr<PhoneProv>;

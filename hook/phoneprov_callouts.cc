@@ -5,6 +5,7 @@
 
 #include "kea_compat.h"
 #include "phoneprov.h"
+#include "phoneprov_command_callouts.h"
 #include "phoneprov_log.h"
 
 #include <hooks/hooks.h>
@@ -154,6 +155,7 @@ int load(LibraryHandle& handle) {
             handle.registerCallout("leases4_committed", phoneprov_leases4_committed);
         }
         impl = p;
+        registerCommands(handle, p);
         LOG_INFO(phoneprov_logger, PHONEPROV_LOAD_OK)
             .arg(p->identifier().catalogue().vendors().size())
             .arg(p->vendorPrefixes())
@@ -161,6 +163,7 @@ int load(LibraryHandle& handle) {
             .arg(p->config().outputDir)
             .arg(p->config().baseUrl);
     } catch (const std::exception& ex) {
+        stopCommands();
         impl.reset();
         LOG_ERROR(phoneprov_logger, PHONEPROV_LOAD_FAILED).arg(ex.what());
         return (1);
@@ -170,6 +173,7 @@ int load(LibraryHandle& handle) {
 
 /// @brief Stops the workers; queued renders are dropped.
 int unload() {
+    stopCommands();
     if (receive_late) {
         // Kea drops its callout manager after unloading; be tidy before dlclose.
         try {

@@ -152,14 +152,7 @@ int cmdIdentify(int argc, char** argv) {
         }
         const auto& vendors = id.catalogue().vendors();
         if (a.has("json")) {
-            nlohmann::json out = {{"phone", v.phone}};
-            if (v.phone) {
-                out["vendor"] = vendors[v.vendor].id;
-                out["model"] = v.model;
-                out["confidence"] = confidenceText(v.confidence);
-                out["class"] = vendors[v.vendor].className;
-            }
-            std::printf("%s\n", out.dump().c_str());
+            std::printf("%s\n", verdictJson(v, id.catalogue()).dump().c_str());
             return (0);
         }
         auto hit = id.registry().lookup(*mac);

@@ -1,0 +1,43 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+// The control commands of libdhcp_phoneprov.so (docs/commands.md). The command
+// callouts (phoneprov_command_callouts.cc) only fetch the command's arguments and
+// hand them here; every answer is a Kea control answer, errors included.
+#ifndef PHONEPROV_COMMANDS_H
+#define PHONEPROV_COMMANDS_H
+
+#include "phoneprov.h"
+
+#include <cc/data.h>
+
+#include <string>
+
+namespace isc {
+namespace phoneprov {
+
+/// @brief Builds the answers of the phoneprov-* commands. Runs on Kea's main
+/// thread; never throws (an error is an answer with result 1).
+class Commands {
+public:
+    /// @brief phoneprov-status: version, catalogue, registry, counters, queue.
+    static isc::data::ConstElementPtr status(PhoneProv& impl);
+
+    /// @brief phoneprov-identify {"mac": M, "vendor-class": VC}: the verdict,
+    /// as `phoneprov identify --json` prints it.
+    static isc::data::ConstElementPtr identify(PhoneProv& impl,
+                                               const isc::data::ConstElementPtr& args);
+
+    /// @brief phoneprov-render {"mac": M} or {"all": true}: queues renders now.
+    static isc::data::ConstElementPtr render(PhoneProv& impl,
+                                             const isc::data::ConstElementPtr& args);
+
+    /// @brief phoneprov-reload: reads the profiles and templates again.
+    static isc::data::ConstElementPtr reload(PhoneProv& impl);
+
+    /// @brief The answer when the hook is not configured.
+    static isc::data::ConstElementPtr notLoaded(const std::string& command);
+};
+
+}  // namespace phoneprov
+}  // namespace isc
+
+#endif  // PHONEPROV_COMMANDS_H

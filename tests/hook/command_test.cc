@@ -1,0 +1,455 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+// The phoneprov-* control commands, called through Kea's HooksManager as the
+// control channel calls them, and the statistics they and the callouts leave in
+// Kea's StatsMgr.
+#include "hook_fixture.h"
+
+#include <stats/stats_mgr.h>
+
+#include <dirent.h>
+
+#include <chrono>
+#include <thread>
+
+using namespace phoneprov_test;
+using isc::stats::StatsMgr;
+
+namespace {
+
+const std::vector<uint8_t> kYealinkMac = {0x00, 0x15, 0x65, 0xaa, 0xbb, 0xcc};
+const std::vector<uint8_t> kSnomMac = {0x00, 0x04, 0x13, 0x01, 0x02, 0x03};
+const std::vector<uint8_t> kIntelMac = {0x3c, 0x22, 0xfb, 0x01, 0x02, 0x03};
+
+/// @brief The vendor folders of a profiles folder.
+size_t countProfiles(const std::string& dir) {
+    size_t n = 0;
+    DIR* d = opendir(dir.c_str());
+    while (dirent* e = d ? readdir(d) : nullptr) {
+        struct stat st;
+        if (e->d_name[0] != '.' &&
+            stat((dir + "/" + e->d_name + "/profile.json").c_str(), &st) == 0) {
+            ++n;
+        }
+    }
+    if (d) {
+        closedir(d);
+    }
+    return (n);
+}
+
+class CommandTest : public HookFixture {
+protected:
+    void SetUp() override {
+        HookFixture::SetUp();
+        hookIndex("command_processed");  // registered by Kea's command manager in kea-dhcp4
+        profiles_ = dir_ + "/profiles";
+        std::string cmd = "cp -r '" + std::string(PHONEPROV_SOURCE_DIR) + "/profiles' '" +
+                          profiles_ + "'";
+        ASSERT_EQ(0, system(cmd.c_str()));
+    }
+
+    /// @brief Loads with a private copy of the profiles (which tests may break).
+    void loadCopy(bool render = true) {
+        ElementPtr p = goodParams();
+        p->set("profiles-dir", Element::create(profiles_));
+        p->set("render", Element::create(render));
+        ASSERT_TRUE(load(p));
+    }
+
+    /// @brief Runs a command as the control channel does; returns the answer.
+    static ConstElementPtr command(const std::string& name, const std::string& args = "") {
+        ElementPtr cmd = Element::createMap();
+        cmd->set("command", Element::create(name));
+        if (!args.empty()) {
+            cmd->set("arguments", Element::fromJSON(args));
+        }
+        EXPECT_TRUE(HooksManager::commandHandlersPresent(name)) << name;
+        CalloutHandlePtr handle = HooksManager::createCalloutHandle();
+        handle->setArgument("command", ConstElementPtr(cmd));
+        HooksManager::callCommandHandlers(name, *handle);
+        ConstElementPtr answer;
+        handle->getArgument("response", answer);
+        return (answer);
+    }
+
+    static int result(const ConstElementPtr& a) {
+        return (a && a->get("result") ? static_cast<int>(a->get("result")->intValue()) : -1);
+    }
+    static std::string text(const ConstElementPtr& a) {
+        return (a && a->get("text") ? a->get("text")->stringValue() : std::string());
+    }
+    static ConstElementPtr args(const ConstElementPtr& a) {
+        return (a ? a->get("arguments") : ConstElementPtr());
+    }
+
+    /// @brief Calls command_processed as Kea does after one of its own commands.
+    static ConstElementPtr processed(const std::string& name, const ConstElementPtr& response,
+                                     const ConstElementPtr& arguments = ConstElementPtr()) {
+        CalloutHandlePtr handle = HooksManager::createCalloutHandle();
+        handle->setArgument("name", name);
+        handle->setArgument("arguments", arguments);
+        handle->setArgument("response", response);
+        HooksManager::callCallouts(hookIndex("command_processed"), *handle);
+        ConstElementPtr out;
+        handle->getArgument("response", out);
+        return (out);
+    }
+
+    /// @brief A StatsMgr integer, or -1 when the statistic does not exist.
+    static int64_t stat(const std::string& name) {
+        auto obs = StatsMgr::instance().getObservation(name);
+        return (obs ? obs->getInteger().first : -1);
+    }
+
+    /// @brief Waits (bounded) until no render is pending.
+    static void waitRenders() {
+        for (int i = 0; i < 500; ++i) {
+            ConstElementPtr a = args(command("phoneprov-status"));
+            if (a && a->get("renders-pending")->intValue() == 0) {
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ADD_FAILURE() << "renders still pending";
+    }
+
+    bool exists(const std::string& rel, int ms = 5000) const {
+        for (int i = 0; i < ms / 10; ++i) {
+            struct stat st;
+            if (::stat((out_ + "/" + rel).c_str(), &st) == 0) {
+                return (true);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return (false);
+    }
+
+    void writeFile(const std::string& path, const std::string& content) const {
+        std::ofstream out(path, std::ios::trunc);
+        out << content;
+    }
+
+    std::string profiles_;
+};
+
+TEST_F(CommandTest, StatusDescribesWhatIsLoaded) {
+    loadCopy();
+    ConstElementPtr a = command("phoneprov-status");
+    ASSERT_EQ(0, result(a)) << a->str();
+    ConstElementPtr s = args(a);
+    ASSERT_TRUE(s);
+    EXPECT_FALSE(s->get("version")->stringValue().empty());
+    EXPECT_EQ(countProfiles(profiles_),
+              static_cast<size_t>(s->get("catalogue")->get("vendors")->intValue()));
+    EXPECT_EQ(profiles_, s->get("catalogue")->get("profiles-dir")->stringValue());
+    EXPECT_EQ(0, s->get("catalogue")->get("reloads")->intValue());
+    EXPECT_GT(s->get("registry")->get("vendor-prefixes")->intValue(), 0);
+    EXPECT_TRUE(s->get("rendering")->boolValue());
+    EXPECT_EQ(0, s->get("queue-depth")->intValue());
+    EXPECT_EQ(0, s->get("renders-pending")->intValue());
+    for (const char* c : {"phones-identified", "options-injected", "renders", "render-failures"}) {
+        SCOPED_TRACE(c);
+        EXPECT_EQ(0, s->get("totals")->get(c)->intValue());
+        EXPECT_EQ(0, s->get("vendors")->get("yealink")->get(c)->intValue());
+    }
+    EXPECT_EQ(countProfiles(profiles_), s->get("vendors")->mapValue().size());
+}
+
+TEST_F(CommandTest, StatisticGetAnswersAreBroughtUpToDate) {
+    loadCopy();
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    exchange(query(DHCPDISCOVER, kSnomMac, "snom"));
+    // Kea built its answer before the hook pushed: the hook answers again.
+    ConstElementPtr stale = StatsMgr::statisticGetAllHandler("statistic-get-all", ConstElementPtr());
+    EXPECT_FALSE(stale->get("arguments")->get("phoneprov.yealink.phones-identified"));
+    ConstElementPtr fresh = processed("statistic-get-all", stale);
+    ASSERT_NE(stale, fresh);
+    ConstElementPtr all = fresh->get("arguments");
+    ASSERT_TRUE(all->get("phoneprov.yealink.phones-identified")) << fresh->str();
+    EXPECT_EQ(1, all->get("phoneprov.yealink.phones-identified")->get(0)->get(0)->intValue());
+    EXPECT_EQ(2, all->get("phoneprov.phones-identified")->get(0)->get(0)->intValue());
+
+    // statistic-get of one name.
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    ElementPtr one = Element::createMap();
+    one->set("name", Element::create("phoneprov.yealink.phones-identified"));
+    stale = StatsMgr::statisticGetHandler("statistic-get", one);
+    fresh = processed("statistic-get", stale, one);
+    EXPECT_EQ(2, fresh->get("arguments")->get("phoneprov.yealink.phones-identified")->get(0)
+                     ->get(0)->intValue()) << fresh->str();
+
+    // Nothing moved: Kea's own answer stands. Other commands are left alone.
+    ConstElementPtr current = StatsMgr::statisticGetAllHandler("statistic-get-all", ConstElementPtr());
+    EXPECT_EQ(current, processed("statistic-get-all", current));
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    ConstElementPtr other = Element::fromJSON(R"({"result": 0, "text": "x"})");
+    EXPECT_EQ(other, processed("config-get", other));
+    EXPECT_EQ(2, stat("phoneprov.yealink.phones-identified"));  // not pushed by config-get
+}
+
+TEST_F(CommandTest, CountersFollowPacketsAndReachStatsMgr) {
+    loadCopy();
+    // The totals exist from load, at 0; a vendor's statistics once it has a count.
+    EXPECT_EQ(0, stat("phoneprov.phones-identified"));
+    EXPECT_EQ(0, stat("phoneprov.render-failures"));
+    EXPECT_EQ(-1, stat("phoneprov.yealink.phones-identified"));
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    exchange(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPACK);
+    exchange(query(DHCPDISCOVER, kSnomMac, "snom"));
+    exchange(query(DHCPDISCOVER, kIntelMac, "MSFT 5.0"));            // not a phone
+    exchange(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPNAK);  // no address: no options
+    waitRenders();
+    ConstElementPtr s = args(command("phoneprov-status"));  // pushes to StatsMgr too
+    ASSERT_TRUE(s);
+    struct Expect {
+        int line_;
+        std::string name;  ///< statistic, without "phoneprov."
+        int64_t value;
+    };
+    const std::vector<Expect> expected = {
+        {__LINE__, "yealink.phones-identified", 3},
+        {__LINE__, "yealink.options-injected", 2},
+        {__LINE__, "snom.phones-identified", 1},
+        {__LINE__, "snom.options-injected", 1},
+        {__LINE__, "snom.render-failures", 0},
+        {__LINE__, "phones-identified", 4},
+        {__LINE__, "options-injected", 3},
+        {__LINE__, "render-failures", 0},
+    };
+    for (const auto& e : expected) {
+        SCOPED_TRACE(e.line_);
+        EXPECT_EQ(e.value, stat("phoneprov." + e.name));
+        std::string vendor = e.name.substr(0, e.name.find('.'));
+        ConstElementPtr where = e.name.find('.') == std::string::npos
+                                    ? s->get("totals")
+                                    : s->get("vendors")->get(vendor);
+        std::string counter = e.name.substr(e.name.find('.') + 1);
+        EXPECT_EQ(e.value, where->get(counter)->intValue());
+    }
+    // Each phone was rendered once (its common files; no reservation data).
+    EXPECT_EQ(1, stat("phoneprov.yealink.renders"));
+    EXPECT_EQ(1, stat("phoneprov.snom.renders"));
+    EXPECT_EQ(2, stat("phoneprov.renders"));
+    EXPECT_EQ(1, s->get("vendors")->get("yealink")->get("phones-rendered")->intValue());
+
+    EXPECT_EQ(-1, stat("phoneprov.cisco.phones-identified"));  // no Cisco seen
+    EXPECT_EQ(0, s->get("vendors")->get("cisco")->get("phones-identified")->intValue());
+
+    // A statistic-reset is honoured: later pushes add to it.
+    StatsMgr::instance().reset("phoneprov.yealink.phones-identified");
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    command("phoneprov-status");
+    EXPECT_EQ(1, stat("phoneprov.yealink.phones-identified"));
+
+    // Unload removes them.
+    HooksManager::prepareUnloadLibraries();
+    HooksManager::unloadLibraries();
+    EXPECT_EQ(-1, stat("phoneprov.yealink.phones-identified"));
+    EXPECT_EQ(-1, stat("phoneprov.renders"));
+}
+
+/// @brief A phoneprov-identify call and its answer.
+struct IdentifyScenario {
+    int line_;
+    std::string args;    ///< "" for no arguments at all
+    int result;
+    std::string answer;  ///< the exact "arguments" (result 0) or "text" (result 1)
+};
+
+TEST_F(CommandTest, IdentifyAnswersOrNamesTheBadArgument) {
+    loadCopy();
+    const std::vector<IdentifyScenario> scenarios = {
+        {__LINE__, R"({"mac": "00:15:65:aa:bb:cc", "vendor-class": "yealink"})", 0,
+         R"({"class": "PHONEPROV_YEALINK", "confidence": "sure", "model": "", "phone": true, "vendor": "yealink"})"},
+        {__LINE__, R"({"mac": "0015.65aa.bbcc"})", 0,
+         R"({"class": "PHONEPROV_YEALINK", "confidence": "prefix", "model": "", "phone": true, "vendor": "yealink"})"},
+        {__LINE__, R"({"mac": "00:1e:4a:00:00:01", "vendor-class": "Cisco Systems, Inc. IP Phone CP-8861"})", 0,
+         R"({"class": "PHONEPROV_CISCO", "confidence": "sure", "model": "CP-8861", "phone": true, "vendor": "cisco"})"},
+        {__LINE__, R"({"mac": "3c:22:fb:01:02:03", "vendor-class": "MSFT 5.0"})", 0, R"({"phone": false})"},
+        {__LINE__, "", 1, "phoneprov-identify: missing 'arguments'"},
+        {__LINE__, "{}", 1, "phoneprov-identify: missing 'mac'"},
+        {__LINE__, "[1]", 1, "phoneprov-identify: 'arguments' must be a map"},
+        {__LINE__, R"({"mac": "zz"})", 1, "phoneprov-identify: 'mac': 'zz' is not a MAC address"},
+        {__LINE__, R"({"mac": 5})", 1, "phoneprov-identify: 'mac' must be a string"},
+        {__LINE__, R"({"mac": "00:15:65:aa:bb:cc", "vendor-class": ["x"]})", 1,
+         "phoneprov-identify: 'vendor-class' must be a string"},
+        {__LINE__, R"({"mac": "00:15:65:aa:bb:cc", "vendor": "x"})", 1,
+         "phoneprov-identify: unknown argument 'vendor'"},
+    };
+    for (const auto& s : scenarios) {
+        SCOPED_TRACE(s.line_);
+        ConstElementPtr a;
+        ASSERT_NO_THROW(a = command("phoneprov-identify", s.args));
+        ASSERT_TRUE(a);
+        EXPECT_EQ(s.result, result(a)) << a->str();
+        if (s.result == 0) {
+            ASSERT_TRUE(args(a));
+            EXPECT_EQ(Element::fromJSON(s.answer)->str(), args(a)->str());
+        } else {
+            EXPECT_EQ(s.answer, text(a));
+        }
+    }
+}
+
+TEST_F(CommandTest, IdentifyAppliesReservationPins) {
+    loadCopy();
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "3c:22:fb:01:02:03", "hostname": "p",
+         "user-context": {"phoneprov": {"vendor": "snom", "model": "D785"}}}]}]})");
+    ConstElementPtr a = command("phoneprov-identify", R"({"mac": "3c:22:fb:01:02:03"})");
+    ASSERT_EQ(0, result(a)) << a->str();
+    EXPECT_EQ("snom", args(a)->get("vendor")->stringValue());
+    EXPECT_EQ("pinned", args(a)->get("confidence")->stringValue());
+}
+
+/// @brief A phoneprov-render call and its answer.
+struct RenderScenario {
+    int line_;
+    std::string args;
+    int result;
+    std::string text;  ///< the exact text, or its start when it ends in '('
+};
+
+TEST_F(CommandTest, RenderQueuesOnePhoneOrAll) {
+    loadCopy();
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "ip-address": "192.0.2.10",
+         "user-context": {"phoneprov": {"accounts": [{"user": "1001", "password": "x"}]}}},
+        {"hw-address": "00:04:13:01:02:03", "hostname": "snom",
+         "user-context": {"phoneprov": {"accounts": [{"user": "1002", "password": "y"}]}}},
+        {"hw-address": "3c:22:fb:01:02:03", "hostname": "laptop"}]}]})");
+    const std::vector<RenderScenario> scenarios = {
+        {__LINE__, R"({"mac": "00:15:65:aa:bb:cc"})", 0, "1 renders queued"},
+        {__LINE__, R"({"all": true})", 0, "2 renders queued"},
+        // (followed by the identifier's reason)
+        {__LINE__, R"({"mac": "3c:22:fb:01:02:03"})", 1,
+         "phoneprov-render: 3c:22:fb:01:02:03: not identified as a phone ("},
+        {__LINE__, "", 1, "phoneprov-render: missing 'arguments'"},
+        {__LINE__, "{}", 1, "phoneprov-render: give either 'mac' or \"all\": true"},
+        {__LINE__, R"({"all": false})", 1, "phoneprov-render: 'all' must be true when given"},
+        {__LINE__, R"({"all": "yes"})", 1, "phoneprov-render: 'all' must be a boolean"},
+        {__LINE__, R"({"all": true, "mac": "00:15:65:aa:bb:cc"})", 1,
+         "phoneprov-render: give either 'mac' or \"all\": true"},
+        {__LINE__, R"({"mac": "00:15:65:aa:bb"})", 1,
+         "phoneprov-render: 'mac': '00:15:65:aa:bb' is not a MAC address"},
+    };
+    for (const auto& s : scenarios) {
+        SCOPED_TRACE(s.line_);
+        ConstElementPtr a = command("phoneprov-render", s.args);
+        EXPECT_EQ(s.result, result(a)) << a->str();
+        if (s.text.back() == '(') {
+            EXPECT_EQ(0u, text(a).find(s.text)) << text(a);
+        } else {
+            EXPECT_EQ(s.text, text(a));
+        }
+    }
+    waitRenders();
+    EXPECT_TRUE(exists("yealink/001565aabbcc.cfg"));
+    EXPECT_TRUE(exists("snom/000413010203.xml"));
+    // One more render of each (renders queued back to back above may have merged);
+    // the laptop's reservation was skipped and said why.
+    auto renders = [](const std::string& vendor) {
+        ConstElementPtr s = args(command("phoneprov-status"));
+        return (s->get("vendors")->get(vendor)->get("renders")->intValue());
+    };
+    int64_t yealink = renders("yealink");
+    int64_t snom = renders("snom");
+    EXPECT_GE(yealink, 1);
+    ConstElementPtr a = command("phoneprov-render", R"({"all": true})");
+    ASSERT_TRUE(args(a)->get("skipped")->get("3c:22:fb:01:02:03")) << a->str();
+    EXPECT_EQ(2, args(a)->get("queued")->intValue());
+    waitRenders();
+    EXPECT_EQ(yealink + 1, renders("yealink"));
+    EXPECT_EQ(snom + 1, renders("snom"));
+    EXPECT_NE(std::string::npos, logText().find("PHONEPROV_COMMAND_RENDER"));
+}
+
+TEST_F(CommandTest, RenderRefusedWhenRenderingIsOff) {
+    loadCopy(false);
+    ConstElementPtr a = command("phoneprov-render", R"({"mac": "00:15:65:aa:bb:cc"})");
+    EXPECT_EQ(1, result(a));
+    EXPECT_EQ("phoneprov-render: rendering is off (parameter 'render')", text(a));
+}
+
+TEST_F(CommandTest, ReloadReadsTheProfilesAgain) {
+    loadCopy();
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    size_t before = countProfiles(profiles_);
+    // Remove a vendor that sorts before Yealink: catalogue indices move.
+    ASSERT_EQ(0, system(("rm -rf '" + profiles_ + "/avaya'").c_str()));
+    ConstElementPtr a = command("phoneprov-reload");
+    ASSERT_EQ(0, result(a)) << a->str();
+    EXPECT_EQ("phoneprov reloaded " + std::to_string(before - 1) + " vendor profiles", text(a));
+    EXPECT_EQ(1, args(a)->get("reloads")->intValue());
+    EXPECT_NE(std::string::npos, logText().find("INFO  [kea-dhcp4.phoneprov-hooks"));
+    EXPECT_NE(std::string::npos, logText().find("PHONEPROV_RELOAD_OK"));
+
+    // Counted under the same vendor before and after the reload.
+    Pkt4Ptr rsp = exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    ASSERT_TRUE(rsp->getOption(66));
+    EXPECT_EQ("http://127.0.0.1:8080/prov/yealink/", bytes(rsp->getOption(66)));
+    ConstElementPtr s = args(command("phoneprov-status"));
+    EXPECT_EQ(static_cast<int64_t>(before - 1), s->get("catalogue")->get("vendors")->intValue());
+    EXPECT_EQ(2, s->get("vendors")->get("yealink")->get("phones-identified")->intValue());
+    EXPECT_FALSE(s->get("vendors")->get("avaya")->get("loaded")->boolValue());
+    EXPECT_EQ(2, stat("phoneprov.yealink.phones-identified"));
+}
+
+TEST_F(CommandTest, ReloadKeepsTheRunningSetOnError) {
+    loadCopy();
+    // A corrupt profile, then a template that does not compile.
+    struct Breakage {
+        int line_;
+        std::string file;
+        std::string content;
+        std::string expected;  ///< part of the error text
+    };
+    std::string yealink = profiles_ + "/yealink/profile.json";
+    std::ifstream in(yealink);
+    std::stringstream good;
+    good << in.rdbuf();
+    const std::vector<Breakage> breakages = {
+        {__LINE__, yealink, "{", "yealink/profile.json"},
+        {__LINE__, yealink, R"({"id": "yealink"})", "yealink/profile.json"},
+    };
+    for (const auto& b : breakages) {
+        SCOPED_TRACE(b.line_);
+        writeFile(b.file, b.content);
+        ConstElementPtr a = command("phoneprov-reload");
+        EXPECT_EQ(1, result(a)) << a->str();
+        EXPECT_EQ(0u, text(a).find("phoneprov-reload: ")) << text(a);
+        EXPECT_NE(std::string::npos, text(a).find(b.expected)) << text(a);
+        EXPECT_NE(std::string::npos, text(a).find("(the running profiles stay)")) << text(a);
+        // The old set still serves: identification, options, commands.
+        ConstElementPtr id = command("phoneprov-identify", R"({"mac": "00:15:65:aa:bb:cc"})");
+        ASSERT_EQ(0, result(id));
+        EXPECT_EQ("yealink", args(id)->get("vendor")->stringValue());
+        Pkt4Ptr rsp = exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+        ASSERT_TRUE(rsp->getOption(66));
+        EXPECT_EQ(0, args(command("phoneprov-status"))->get("catalogue")->get("reloads")->intValue());
+    }
+    EXPECT_NE(std::string::npos, logText().find("PHONEPROV_RELOAD_FAILED"));
+    // Fixed: the reload goes through.
+    writeFile(yealink, good.str());
+    EXPECT_EQ(0, result(command("phoneprov-reload")));
+}
+
+TEST_F(CommandTest, RendersQueuedBeforeAReloadUseTheirOwnPlan) {
+    loadCopy();
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "hostname": "p1",
+         "user-context": {"phoneprov": {"accounts": [{"user": "1001", "password": "x"}]}}}]}]})");
+    // Many reloads while renders run: no crash, every render done or failed cleanly.
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_EQ(0, result(command("phoneprov-render", R"({"all": true})")));
+        ASSERT_EQ(0, result(command("phoneprov-reload")));
+        exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    }
+    waitRenders();
+    ConstElementPtr s = args(command("phoneprov-status"));
+    EXPECT_EQ(0, s->get("totals")->get("render-failures")->intValue());
+    EXPECT_GE(s->get("vendors")->get("yealink")->get("renders")->intValue(), 1);
+    EXPECT_TRUE(exists("yealink/001565aabbcc.cfg"));
+}
+
+}  // namespace
