@@ -38,7 +38,7 @@ if [ "$SMOKE" = 1 ]; then
     PHONES=${BENCH_PHONES:-40} TRIAL_S=${BENCH_TRIAL_S:-1} RATE0=50 MAX_TRIALS=1 WAIT_US=300000
     CG_N=10 CG_RATE=10 STORM=${BENCH_STORM_PHONES:-60} RENDER_N=60 RSS_HOSTS=${BENCH_RSS_HOSTS:-200}
 else
-    PHONES=${BENCH_PHONES:-1000} TRIAL_S=${BENCH_TRIAL_S:-5} RATE0=250 MAX_TRIALS=9 WAIT_US=1000000
+    PHONES=${BENCH_PHONES:-1000} TRIAL_S=${BENCH_TRIAL_S:-5} RATE0=250 MAX_TRIALS=8 WAIT_US=1000000
     CG_N=600 CG_RATE=25 STORM=${BENCH_STORM_PHONES:-10000} RENDER_N=10000 RSS_HOSTS=${BENCH_RSS_HOSTS:-100000}
 fi
 VC=yealink
@@ -62,8 +62,10 @@ WORK=$(mktemp -d /tmp/phoneprov-bench.XXXXXX)
 chmod 0755 "$WORK"
 PIDS=()
 NSS=()
+SHM=""
 cleanup() {
     local pid ns
+    [ -z "$SHM" ] || rm -rf "$SHM"
     for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
     for ns in "${NSS[@]:-}"; do
         [ -n "$ns" ] || continue
@@ -128,17 +130,22 @@ kea_ready() {
     local k=$1 i
     for i in $(seq 1800); do
         ip netns exec "$TAG-s$k" ss -Hlnu "sport = :67" | grep -q . && return 0
-        kill -0 "${KEA_PIDS[$k]}" 2>/dev/null || break
+        alive "${KEA_PIDS[$k]}" || break
         sleep 0.1
     done
     echo "kea-dhcp4 $k did not start" >&2
     return 1
 }
+alive() {  # alive PID: running (an exited child stays a zombie until waited for)
+    local st
+    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    [[ $st != Z* ]]
+}
 kea_stop() {  # kea_stop K
     local pid=${KEA_PIDS[$1]:-} i
     [ -n "$pid" ] || return 0
     kill "$pid" 2>/dev/null || true
-    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for i in $(seq 100); do alive "$pid" || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     KEA_PIDS[$1]=""
@@ -158,8 +165,8 @@ stat_of() {  # stat_of LOG SECTION FIELD  (e.g. "DISCOVER-OFFER" "sent packets")
 # One trial: rate R for TRIAL_S seconds over PHONES clients; failed = 1 - ACKs/DISCOVERs.
 # Search per setup: double from RATE0 until a trial fails, then bisect, until the bracket
 # is within 5% or MAX_TRIALS; the setups' trials are interleaved round by round, so that
-# the machine's load drifts over all of them alike. Result: ACKs per second in the best
-# passing trial.
+# the machine's load drifts over all of them alike, and a failed step is repeated once
+# (it fails only when it fails twice). Result: ACKs per second in the best passing trial.
 trial() {  # trial K RATE LOG -> prints "ok|fail acks_per_s failed_pct"
     local k=$1 r=$2 l=$3
     perf "$k" -r "$r" -p "$TRIAL_S" -R "$PHONES" -W "$WAIT_US" > "$l" 2>&1 || true
@@ -185,6 +192,11 @@ search_rates() {  # search_rates MT: sets TPUT_ST or TPUT_MT for every setup
             local r=${RATE[$s]}
             read -r v tput f < <(trial "$k" "$r" "$d/$s.rate$r.log")
             log "  $s, threads $mt: rate $r -> $v ($tput ACK/s, $f% failed)"
+            if [ "$v" = fail ] && [ "$SMOKE" = 0 ]; then
+                # this machine is shared: a step fails only when it fails twice in a row
+                read -r v tput f < <(trial "$k" "$r" "$d/$s.rate$r.again.log")
+                log "  $s, threads $mt: rate $r again -> $v ($tput ACK/s, $f% failed)"
+            fi
             if [ "$v" = ok ]; then
                 LO[$s]=$r
                 BEST[$s]=$(awk -v a="${BEST[$s]}" -v b="$tput" 'BEGIN{print (b > a) ? b : a}')
@@ -217,9 +229,9 @@ declare -A IR
 cost_one() {  # cost_one SETUP PORT: writes the main thread's Ir per exchange to cost/SETUP.ir
     local s=$1 d="$WORK/cost" main=""
     read -r _ _ main < <(BENCH_PORT=$2 BENCH_WARMUP=$([ "$SMOKE" = 1 ] && echo 2 || echo 20) \
-        BENCH_WARMUP_WAIT_US=$([ "$SMOKE" = 1 ] && echo 5000000 || echo 3000000) \
+        BENCH_WARMUP_WAIT_US=$([ "$SMOKE" = 1 ] && echo 6000000 || echo 3000000) \
         BENCH_SETTLE=$([ "$SMOKE" = 1 ] && echo 0.5 || echo 2) BENCH_RATE=$CG_RATE \
-        BENCH_WAIT_US=$([ "$SMOKE" = 1 ] && echo 8000000 || echo 5000000) \
+        BENCH_WAIT_US=$([ "$SMOKE" = 1 ] && echo 10000000 || echo 5000000) \
         BENCH_DROP_S=$([ "$SMOKE" = 1 ] && echo 10 || echo 1) \
         timeout 900 ip netns exec "$NS_CG" "$SRC/benchmarks/kea/callgrind_exchange.sh" \
         "$d/$s.json" "$CG_N" "$CG_N" "$d/run-$s" "$VC" 2> "$d/$s.err" | tail -n 1) || true
@@ -281,20 +293,16 @@ if want throughput; then
     done
 fi
 
-collect_cost
-
 # --- boot storm: every phone at once (perfdhcp --scenario avalanche, distinct MACs) ---
 # Time until every phone has its ACK and, with rendering on, its complete file: the run
 # ends when the output folder equals the files `phoneprov render` writes for the same
 # reservations (byte for byte), polled every 0.1 s.
 declare -A STORM_T STORM_TPUT STORM_FILES
-ref_render() {  # ref_render CONFIG DIR -> seconds to render every reservation offline
-    local cfg=$1 dir=$2 t0 t1
+ref_render() {  # ref_render CONFIG DIR -> "wall_s cpu_s" to render every reservation offline
+    local cfg=$1 dir=$2 t TIMEFORMAT='%R %U %S'
     rm -rf "$dir"; mkdir -p "$dir"
-    t0=$(date +%s.%N)
-    "$PHONEPROV" render --config "$cfg" --output "$dir" --quiet 2> "$dir.log"
-    t1=$(date +%s.%N)
-    awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b - a}'
+    t=$( { time "$PHONEPROV" render --config "$cfg" --output "$dir" --quiet 2> "$dir.log"; } 2>&1 )
+    awk -v t="$t" 'BEGIN{split(t, a, " "); printf "%.2f %.2f\n", a[1], a[2] + a[3]}'
 }
 files_of() { find "$1" -path "*/.phoneprov-tmp" -prune -o -type f -print | wc -l; }
 
@@ -303,7 +311,7 @@ if want storm; then
     configs "$d" "$STORM" 0
     jq '.Dhcp4["hooks-libraries"][0].parameters.render = false' "$d/hook.json" > "$d/hook-norender.json"
     log "storm: reference render of $STORM phones"
-    ref_render "$d/hook.json" "$d/ref" > /dev/null
+    STORM_REF=$(ref_render "$d/hook.json" "$d/ref")
     want_files=$(files_of "$d/ref")
     for s in alone hook-norender hook; do
         log "storm: $s, $STORM phones"
@@ -323,8 +331,9 @@ if want storm; then
                 sleep 0.1
             done
             t1=$(date +%s.%N)
+            early=$(grep -c PHONEPROV_UNPARK_TIMEOUT "$d/kea.log" 2>/dev/null || true)
             if diff -rq -x .phoneprov-tmp "$d/ref" "$d/out" > "$d/storm.diff" 2>&1; then
-                files="$want_files/$want_files"
+                files="$want_files/$want_files; ${early:-0} ACKs left before their file (render-wait-ms)"
             else
                 files="$(files_of "$d/out")/$want_files (incomplete: $(wc -l < "$d/storm.diff") differ)"
             fi
@@ -341,13 +350,20 @@ if want storm; then
 fi
 
 # --- issue 5: N phones rendered offline from reservations ------------------------------
-RENDER_T=""
+# Into the work folder (on disk: every file is fsync'ed) and into a tmpfs (/dev/shm, where
+# fsync costs nothing), to tell the disk's share from the CPU's.
+RENDER_T="" RENDER_SHM=""
 if want render; then
     d="$WORK/render"
     configs "$d" "$RENDER_N" 0
     log "render: $RENDER_N phones with phoneprov render"
     RENDER_T=$(ref_render "$d/hook.json" "$d/ref")
     RENDER_FILES=$(files_of "$d/ref")
+    if [ -d /dev/shm ]; then
+        SHM=$(mktemp -d /dev/shm/phoneprov-bench.XXXXXX)
+        RENDER_SHM=$(ref_render "$d/hook.json" "$SHM/ref")
+        rm -rf "$SHM"
+    fi
 fi
 
 # --- issue 5: resident memory with RSS_HOSTS reservations and the full IEEE registry ---
@@ -364,6 +380,8 @@ if want rss; then
         kea_stop 0
     done
 fi
+
+collect_cost
 
 # --- the table -------------------------------------------------------------------------
 ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN{if (a + 0 > 0 && b + 0 > 0) printf "%.3f", a / b; else print "-"}'; }
@@ -392,11 +410,17 @@ if want storm; then
 fi
 if want render; then
     echo
-    echo "phoneprov render, $RENDER_N phones from reservations: ${RENDER_T} s ($RENDER_FILES files)"
+    read -r rw rc <<< "$RENDER_T"
+    echo "phoneprov render, $RENDER_N phones from reservations ($RENDER_FILES files, fsync'ed):" \
+         "${rw} s (CPU ${rc} s)"
+    if [ -n "$RENDER_SHM" ]; then
+        read -r rw rc <<< "$RENDER_SHM"
+        echo "  the same into a tmpfs: ${rw} s (CPU ${rc} s)"
+    fi
 fi
 if want rss; then
     echo "kea-dhcp4 RSS with $RSS_HOSTS reservations: alone ${RSS[alone]:--} MB," \
-         "with phoneprov (full IEEE registry) ${RSS[hook]:--} MB"
+         "with phoneprov ($([ "$SMOKE" = 1 ] && echo "a slice of" || echo "the full") IEEE registry) ${RSS[hook]:--} MB"
 fi
 
 # --smoke: every part must have produced a number
@@ -417,7 +441,7 @@ if [ "$SMOKE" = 1 ]; then
         done
         case ${STORM_FILES[hook]:-x} in *incomplete*|x) echo "storm: files incomplete" >&2; bad=1;; esac
     fi
-    if want render; then [ "$(ratio "$RENDER_T" 1)" != - ] || { echo "no render time" >&2; bad=1; }; fi
+    if want render; then [ "$(ratio "${RENDER_T%% *}" 1)" != - ] || { echo "no render time" >&2; bad=1; }; fi
     if want rss; then
         [ "$(ratio "${RSS[alone]:-}" 1)" != - ] && [ "$(ratio "${RSS[hook]:-}" 1)" != - ] \
             || { echo "no RSS" >&2; bad=1; }
