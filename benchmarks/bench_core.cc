@@ -160,6 +160,43 @@ void BM_RenderAndWriteUnchanged(benchmark::State& state) {
     }
 }
 
+/// @brief The packet path's option step: the encoded options for a phone's vendor and
+/// model (encoded once at load, looked up per packet).
+void BM_OptionsForYealinkModel(benchmark::State& state) {
+    RenderSetup s;
+    int v = loaded().catalogue->find("yealink");
+    for (auto _ : state) {
+        const auto& list = s.prov->options(v, "T46S");
+        benchmark::DoNotOptimize(list.data());
+    }
+}
+
+/// @brief Building every vendor's options and templates from the profiles (at load).
+void BM_BuildProvisioningAllVendors(benchmark::State& state) {
+    RenderSetup s;
+    for (auto _ : state) {
+        std::vector<std::string> warnings;
+        ProvisioningPtr p = Provisioning::build(loaded().catalogue, s.config, warnings);
+        benchmark::DoNotOptimize(p);
+    }
+}
+
+/// @brief A write whose content equals the file on disk: compared and skipped.
+void BM_WriteUnchanged(benchmark::State& state) {
+    RenderSetup s;
+    OutputDir out(s.dir);
+    std::string content(400, 'x');
+    (void)out.write("bench", "001565aabbcc.cfg", content);
+    if (out.write("bench", "001565aabbcc.cfg", content).status != WriteStatus::Unchanged) {
+        state.SkipWithError("an unchanged write was not skipped");
+    }
+    for (auto _ : state) {
+        WriteResult w = out.write("bench", "001565aabbcc.cfg", content);
+        benchmark::DoNotOptimize(w);
+    }
+}
+
+/// @brief A write whose content changed: temp file, fsync, rename.
 void BM_WriteNewContent(benchmark::State& state) {
     RenderSetup s;
     OutputDir out(s.dir);
@@ -168,6 +205,10 @@ void BM_WriteNewContent(benchmark::State& state) {
     for (auto _ : state) {
         content[0] = static_cast<char>('a' + (i++ % 26));
         WriteResult w = out.write("bench", "001565aabbcc.cfg", content);
+        if (w.status != WriteStatus::Written) {
+            state.SkipWithError("a changed write was not written");
+            break;
+        }
         benchmark::DoNotOptimize(w);
     }
 }
@@ -182,8 +223,11 @@ BENCHMARK(BM_IdentifyLaptop);
 BENCHMARK(BM_IdentifyLongGarbageClass);
 BENCHMARK(BM_RegistryLoad)->Unit(benchmark::kMillisecond)->Iterations(5);
 BENCHMARK(BM_EncodeMitelOption43);
+BENCHMARK(BM_OptionsForYealinkModel);
+BENCHMARK(BM_BuildProvisioningAllVendors)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RenderYealinkInMemory)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RenderAndWriteUnchanged)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_WriteUnchanged)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_WriteNewContent)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

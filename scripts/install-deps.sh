@@ -15,6 +15,8 @@ PACKAGES=(
   nginx-light tftpd-hpa tftp-hpa curl jq iproute2 procps passwd sip-tester
   # host reservations in a real database (tests start their own cluster)
   postgresql postgresql-client
+  # benchmarks/run.sh (perfdhcp comes with kea-admin)
+  valgrind
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -8,7 +8,8 @@ with their SIP data in user-context), so that only the provisioning differs:
   flex    libdhcp_flex_option.so building a per-MAC URL in option 66
   hook    libdhcp_phoneprov.so: identification, options and the render trigger
 usage: make_configs.py OUTDIR --phones N --hook SO --profiles DIR --out DIR
-       [--iface lo] [--subnet 127.0.0.0/8 --pool A-B] [--mt THREADS] [--workdir W]
+       [--iface lo] [--subnet 127.0.0.0/8 --pool A-B] [--mt THREADS]
+       [--render true|false] [--registry-dir DIR]
 """
 import argparse
 import json
@@ -65,6 +66,7 @@ def main():
     ap.add_argument("--mt", type=int, default=0)
     ap.add_argument("--base-url", default="http://127.0.0.1:8080/prov")
     ap.add_argument("--render", default="true")
+    ap.add_argument("--registry-dir", default="")
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     url = args.base_url + "/yealink/"
@@ -90,6 +92,8 @@ def main():
         "parameters": {"output-dir": args.out, "base-url": args.base_url,
                        "profiles-dir": args.profiles,
                        "render": args.render == "true"}}]
+    if args.registry_dir:
+        h["Dhcp4"]["hooks-libraries"][0]["parameters"]["registry-dir"] = args.registry_dir
     setups["hook"] = h
     for name, cfg in setups.items():
         with open(os.path.join(args.outdir, name + ".json"), "w") as fh:
