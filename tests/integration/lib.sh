@@ -54,9 +54,11 @@ pp_ensure_group() {
 
 # pp_free_port BASE: the first port from BASE on loopback that is free, with the one
 # after it (a DHCP server port P answers relays on P+1, where simulate listens),
-# for TCP and UDP. Tests running side by side start from different BASEs.
+# for TCP and UDP, at BASE plus a random offset below 400. Tests running side by side
+# start from different BASEs.
 pp_free_port() {
-    local p=$1
+    # A random even offset: two copies of one test started together rarely race.
+    local p=$(( $1 + 2 * (RANDOM % 200) ))
     _pp_busy() { ss -Hlnu "sport = :$1" | grep -q . || ss -Hlnt "sport = :$1" | grep -q .; }
     while _pp_busy "$p" || _pp_busy "$((p + 1))"; do
         p=$((p + 2))
