@@ -89,12 +89,10 @@ boot() {
     cmp -s "$WORK/fetched" "$OUT/$file" || pp_fail "$cfg: $file served differs from the rendered one"
 }
 
-# dhcp_ports: a port for Kea whose next one (where the simulated relay binds) is free too.
+# dhcp_ports: a port for Kea whose next one (where the simulated relay binds) is free too
+# (pp_free_port guarantees both).
 dhcp_ports() {
-    local p
-    p=$(pp_free_port 12467)
-    while [ "$(pp_free_port $((p + 1)))" != $((p + 1)) ]; do p=$(pp_free_port $((p + 2))); done
-    echo "$p"
+    pp_free_port 12467
 }
 
 stop_kea() {
