@@ -11,6 +11,7 @@
 #include <dhcp/dhcp4.h>
 #include <dhcp/iface_mgr.h>
 #include <hooks/parking_lots.h>
+#include <stats/stats_mgr.h>
 
 #include <dlfcn.h>
 #include <arpa/inet.h>
@@ -386,6 +387,16 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
 
 void PhoneProv::renderJob(const core::RenderJob& job) {
     core::RenderOutcome r = renderNow(job.mac, job.vendor, job.model, job.ip ? ipText(job.ip) : "");
+    if (r.failed > 0) {
+        // Not rendered (disk full, output-dir unwritable...): the phone's next packet
+        // tries again instead of waiting out render-interval, so a fixed fault heals.
+        uint64_t key = job.mac.value();
+        std::lock_guard<std::mutex> lock(recent_mutex_);
+        Recent& slot = recent_[(key ^ (key >> 17)) % kRecentSlots];
+        if (slot.mac == key) {
+            slot.mac = 0;
+        }
+    }
     if (config_.resyncOnChange && r.written > 0 && job.ip != 0) {
         sendResync(job);
     }
@@ -442,6 +453,16 @@ core::RenderOutcome PhoneProv::renderNow(const core::Mac& mac, int vendor, const
     core::RenderOutcome r = provisioning_->render(*output_, vendor, model, mac, ip, data);
     for (const std::string& e : r.errors) {
         LOG_ERROR(phoneprov_logger, PHONEPROV_RENDER_FAILED).arg(mac.colon()).arg(e);
+    }
+    // Counted in Kea's statistics (statistic-get phoneprov.render-failed): files
+    // not rendered or not written, and files written.
+    if (r.failed > 0) {
+        isc::stats::StatsMgr::instance().addValue("phoneprov.render-failed",
+                                                  static_cast<int64_t>(r.failed));
+    }
+    if (r.written > 0) {
+        isc::stats::StatsMgr::instance().addValue("phoneprov.files-written",
+                                                  static_cast<int64_t>(r.written));
     }
     if (r.skipped) {
         LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_IDENTIFY, PHONEPROV_RENDER_SKIPPED)

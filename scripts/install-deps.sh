@@ -15,6 +15,8 @@ PACKAGES=(
   nginx-light tftpd-hpa tftp-hpa curl jq iproute2 procps passwd sip-tester
   # host reservations in a real database (tests start their own cluster)
   postgresql postgresql-client
+  # fuzzing and sanitizer builds (scripts/hardening-tests.sh)
+  clang libclang-rt-14-dev libtsan2 libasan8 libubsan1
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
