@@ -120,7 +120,15 @@ PhoneProv::PhoneProv(const ConstElementPtr& params) {
         }
     }
     gid_t gid = core::fileGroupId(config_.fileGroup);
-    core::CataloguePtr catalogue = core::Catalogue::load(config_.profilesDir);
+    // A broken vendor profile leaves that vendor out (logged, counted) rather than
+    // failing the load: at a config-reload Kea 2.2 would stop serving DHCP at all.
+    std::vector<std::string> broken;
+    core::CataloguePtr catalogue = core::Catalogue::load(config_.profilesDir, &broken);
+    for (const std::string& b : broken) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_PROFILE_BROKEN).arg(b);
+    }
+    isc::stats::StatsMgr::instance().setValue("phoneprov.profiles-broken",
+                                              static_cast<int64_t>(broken.size()));
     std::vector<std::pair<core::Prefix, int>> admin;
     for (const auto& p : config_.ouiPrefixes) {
         int vendor = catalogue->find(p.second);

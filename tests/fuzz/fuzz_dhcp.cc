@@ -109,8 +109,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return (0);
     }
     uint8_t control = data[0];
-    Pkt4Ptr query(new Pkt4(data + 1, size - 1));
+    Pkt4Ptr query;
     try {
+        query.reset(new Pkt4(data + 1, size - 1));  // throws below 236 bytes
         query->unpack();
     } catch (const std::exception&) {
         return (0);  // Kea drops the packet before any callout

@@ -65,7 +65,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
         p = Provisioning::build(cat, c, warnings);
     } catch (const ConfigError& e) {
-        check(std::string(e.what()).rfind("phoneprov", 0) == 0, "a plan error that names no key");
+        // Names the parameter, or the profile option a parameter's value broke.
+        std::string what = e.what();
+        bool named = what.rfind("phoneprov", 0) == 0;
+        for (const auto& v : cat->vendors()) {
+            named = named || what.rfind(v.id + ".", 0) == 0;
+        }
+        check(named, "a plan error that names no key");
         return (0);
     }
     // Every vendor's and model's options are ready and each fits in one DHCP option.
