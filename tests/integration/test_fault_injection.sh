@@ -148,6 +148,7 @@ cp -a "$WORK/out.save/." "$OUT/"   # the tree before the tmpfs, as an admin woul
 #    broken vendor out instead: the reload succeeds, the error is logged naming the
 #    file and counted (phoneprov.profiles-broken), the other vendors keep their
 #    options, that vendor's phones still get leases, their old files stay.
+cp "$OUT/$F" "$WORK/yealink.before"
 mv "$WORK/profiles/yealink/templates/mac.cfg.mustache" "$WORK/mac.cfg.mustache"
 setvalue Name4
 [ "$(reload)" = 0 ] || pp_fail "template missing: the reload was refused (Kea 2.2 would stop serving)"
@@ -155,7 +156,7 @@ grep "PHONEPROV_PROFILE_BROKEN" "$WORK/kea.log" | tail -1 | grep -q "mac.cfg" \
     || pp_fail "template missing: no PHONEPROV_PROFILE_BROKEN naming the template"
 [ "$(kstat phoneprov.profiles-broken)" = 1 ] || pp_fail "template missing: not counted"
 exchange "template missing" null "$SURL"
-has "$F" Name3 "template missing"
+cmp -s "$OUT/$F" "$WORK/yealink.before" || pp_fail "template missing: the Yealink file changed"
 has "$SF" Name4 "template missing (snom)"
 echo "ok: template missing: reload kept DHCP up, logged and counted; snom served, Yealink leased without options, its old file kept"
 mv "$WORK/mac.cfg.mustache" "$WORK/profiles/yealink/templates/mac.cfg.mustache"
@@ -166,6 +167,7 @@ has "$F" Name4 "template recovery"
 
 # 5. A corrupt profile file at a config-reload: the same.
 cp "$WORK/profiles/snom/profile.json" "$WORK/snom.json"
+cp "$OUT/$SF" "$WORK/snom.before"
 printf '{"id": "snom", ' > "$WORK/profiles/snom/profile.json"
 setvalue Name5
 [ "$(reload)" = 0 ] || pp_fail "profile corrupt: the reload was refused (Kea 2.2 would stop serving)"
@@ -173,7 +175,7 @@ grep "PHONEPROV_PROFILE_BROKEN" "$WORK/kea.log" | tail -1 | grep -q "snom/profil
     || pp_fail "profile corrupt: no PHONEPROV_PROFILE_BROKEN naming the file"
 [ "$(kstat phoneprov.profiles-broken)" = 1 ] || pp_fail "profile corrupt: not counted"
 exchange "profile corrupt" "$YURL" null
-has "$SF" Name4 "profile corrupt"
+cmp -s "$OUT/$SF" "$WORK/snom.before" || pp_fail "profile corrupt: the snom file changed"
 has "$F" Name5 "profile corrupt (yealink)"
 echo "ok: profile corrupt: reload kept DHCP up, logged and counted; Yealink served, snom leased without options, its old file kept"
 cp "$WORK/snom.json" "$WORK/profiles/snom/profile.json"
