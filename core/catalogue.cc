@@ -348,7 +348,8 @@ VendorProfile Catalogue::parseProfile(const nlohmann::json& j, const std::string
 Catalogue::Catalogue() : compiled_(new Compiled), cache_(new ClassCache) {}
 Catalogue::~Catalogue() = default;
 
-std::shared_ptr<const Catalogue> Catalogue::load(const std::string& folder) {
+std::shared_ptr<const Catalogue> Catalogue::load(const std::string& folder,
+                                                 std::vector<std::string>* broken) {
     DIR* d = opendir(folder.c_str());
     if (!d) {
         throw ConfigError("profiles-dir: cannot open '" + folder + "'");
@@ -370,18 +371,25 @@ std::shared_ptr<const Catalogue> Catalogue::load(const std::string& folder) {
         if (!in) {
             continue;  // not a profile folder
         }
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-        if (j.is_discarded()) {
-            throw ConfigError(path + ": not valid JSON");
+        try {
+            std::ostringstream ss;
+            ss << in.rdbuf();
+            nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+            if (j.is_discarded()) {
+                throw ConfigError(path + ": not valid JSON");
+            }
+            VendorProfile v = parseProfile(j, path, sub);
+            if (v.id != n) {
+                throw ConfigError(path + ": 'id' '" + v.id + "' differs from its folder name '" + n +
+                                  "'");
+            }
+            profiles.push_back(std::move(v));
+        } catch (const ConfigError& e) {
+            if (!broken) {
+                throw;
+            }
+            broken->push_back(e.what());
         }
-        VendorProfile v = parseProfile(j, path, sub);
-        if (v.id != n) {
-            throw ConfigError(path + ": 'id' '" + v.id + "' differs from its folder name '" + n +
-                              "'");
-        }
-        profiles.push_back(std::move(v));
     }
     if (profiles.empty()) {
         throw ConfigError("profiles-dir: no vendor profile in '" + folder + "'");

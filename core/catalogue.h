@@ -95,8 +95,14 @@ struct VendorClassMatch {
 class Catalogue {
 public:
     /// @brief Loads every profiles/<id>/profile.json under a folder.
-    /// @throw ConfigError naming the file and key on any error.
-    static std::shared_ptr<const Catalogue> load(const std::string& folder);
+    /// @param broken when given, a profile that cannot be read or parsed (corrupt JSON,
+    /// a template missing...) is left out and its error appended here, instead of
+    /// failing the whole load (the hook: Kea 2.2 exits when a hook library fails to
+    /// load at a config-reload, so one broken vendor would stop DHCP for everyone).
+    /// @throw ConfigError naming the file and key on any error (any error left when
+    /// `broken` is given: no folder, no usable profile).
+    static std::shared_ptr<const Catalogue> load(const std::string& folder,
+                                                 std::vector<std::string>* broken = nullptr);
 
     /// @brief Builds a catalogue from profiles already parsed (tests, fuzzing).
     static std::shared_ptr<const Catalogue> fromProfiles(std::vector<VendorProfile> profiles);

@@ -154,7 +154,9 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
         if (over) {
             specs.insert(specs.end(), over->addOptions.begin(), over->addOptions.end());
         }
-        plan.options = encode(specs, v.id + ".options");
+        // Errors name where the options came from: the hook parameters or the profile.
+        bool fromParams = over && (over->hasOptions || !over->addOptions.empty());
+        plan.options = encode(specs, (fromParams ? "phoneprov.vendors." : "") + v.id + ".options");
         std::set<std::string> models;
         for (const auto& m : v.models) {
             models.insert(m.first);
@@ -187,7 +189,8 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
             p->plans_[i].modelVariables[model] = mv;
             ovars["model"] = model;
             if (mo && mo->hasOptions) {
-                plan.modelOptions[model] = encode(mo->options, v.id + ".models." + model + ".options");
+                plan.modelOptions[model] = encode(mo->options, "phoneprov.vendors." + v.id + ".models." +
+                                                                   model + ".options");
             } else if (prof && prof->hasOptions) {
                 plan.modelOptions[model] = encode(prof->options, v.id + ".models." + model + ".options");
             }

@@ -11,6 +11,7 @@
 #include <dhcp/dhcp4.h>
 #include <dhcp/iface_mgr.h>
 #include <hooks/hooks_manager.h>
+#include <hooks/parking_lots.h>
 #include <stats/stats_mgr.h>
 #include <util/multi_threading_mgr.h>
 
@@ -142,7 +143,15 @@ PhoneProv::~PhoneProv() {
 
 PhoneProv::Plan PhoneProv::buildPlan() const {
     Plan plan;
-    core::CataloguePtr catalogue = core::Catalogue::load(config_.profilesDir);
+    // A broken vendor profile leaves that vendor out (logged, counted) rather than
+    // failing the load: at a config-reload Kea 2.2 would stop serving DHCP at all.
+    std::vector<std::string> broken;
+    core::CataloguePtr catalogue = core::Catalogue::load(config_.profilesDir, &broken);
+    for (const std::string& b : broken) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_PROFILE_BROKEN).arg(b);
+    }
+    isc::stats::StatsMgr::instance().setValue("phoneprov.profiles-broken",
+                                              static_cast<int64_t>(broken.size()));
     std::vector<std::pair<core::Prefix, int>> admin;
     for (const auto& p : config_.ouiPrefixes) {
         int vendor = catalogue->find(p.second);
@@ -575,6 +584,11 @@ void PhoneProv::renderJob(const core::RenderJob& job) {
     const core::Provisioning& plan = *job.plan;
     core::RenderOutcome r = renderWith(plan, job.mac, job.vendor, job.model,
                                        job.ip ? ipText(job.ip) : "");
+    if (r.failed > 0) {
+        // Not rendered (disk full, output-dir unwritable, database down...): the
+        // phone's next packet tries again instead of waiting out render-interval.
+        forgetRecent(job.mac);
+    }
     {
         std::lock_guard<std::mutex> lock(known_mutex_);
         if (known_.size() < kMaxKnown || known_.count(job.mac.value())) {

@@ -17,6 +17,8 @@ PACKAGES=(
   postgresql postgresql-client
   # benchmarks/run.sh (perfdhcp comes with kea-admin)
   valgrind
+  # fuzzing and sanitizer builds (scripts/hardening-tests.sh)
+  clang libclang-rt-14-dev libtsan2 libasan8 libubsan1
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -130,8 +130,9 @@ pp_start_kea() {
     local config=$1
     DHCP_PORT=$2
     mkdir -p "$WORK/kea"
+    # PP_KEA_WRAPPER: a command prefix for kea-dhcp4 (tests/sanitize/tsan.sh preloads libtsan).
     KEA_PIDFILE_DIR="$WORK/kea" KEA_LOCKFILE_DIR="$WORK/kea" \
-        kea-dhcp4 -c "$config" -p "$DHCP_PORT" -P "$((DHCP_PORT + 1))" > "$WORK/kea/stdout.log" 2>&1 &
+        ${PP_KEA_WRAPPER:-} kea-dhcp4 -c "$config" -p "$DHCP_PORT" -P "$((DHCP_PORT + 1))" > "$WORK/kea/stdout.log" 2>&1 &
     KEA_PID=$!
     PIDS+=($KEA_PID)
     for _ in $(seq 100); do
@@ -155,4 +156,10 @@ pp_kea_config() {
 pp_simulate() {
     "$PHONEPROV" simulate --server 127.0.0.1 --server-port "$DHCP_PORT" \
         --bind 127.0.0.1 --bind-port "$((DHCP_PORT + 1))" "$@"
+}
+
+# pp_free_port_pair: a free port P with P+1 free too (Kea's server and relay ports),
+# from a random base so that tests run by other users at the same time do not collide.
+pp_free_port_pair() {
+    pp_free_port $((20000 + 2 * (RANDOM % 15000)))
 }

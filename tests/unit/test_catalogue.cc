@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 #include <string>
@@ -504,6 +506,26 @@ TEST(CatalogueMatch, threadsAgree) {
         th.join();
     }
     EXPECT_EQ(0, wrong.load());
+}
+
+// The hook loads with a broken vendor left out (Kea 2.2 exits when a hook fails to
+// load at a config-reload); without the list, any broken profile fails the load.
+TEST(CatalogueLoad, brokenProfileLeftOutOnlyWhenAsked) {
+    TempDir dir;
+    std::filesystem::copy(profilesDir() + "/snom", dir / "snom", std::filesystem::copy_options::recursive);
+    std::filesystem::copy(profilesDir() + "/yealink", dir / "yealink", std::filesystem::copy_options::recursive);
+    std::filesystem::remove(dir / "yealink/templates/mac.cfg.mustache");
+    EXPECT_THROW(Catalogue::load(dir.path()), ConfigError);
+    std::vector<std::string> broken;
+    CataloguePtr c = Catalogue::load(dir.path(), &broken);
+    ASSERT_EQ(1u, c->vendors().size());
+    EXPECT_EQ("snom", c->vendors()[0].id);
+    ASSERT_EQ(1u, broken.size());
+    EXPECT_NE(std::string::npos, broken[0].find("yealink/profile.json")) << broken[0];
+    // Nothing usable at all is still an error.
+    std::ofstream(dir / "snom/profile.json") << "{";
+    broken.clear();
+    EXPECT_THROW(Catalogue::load(dir.path(), &broken), ConfigError);
 }
 
 }  // namespace

@@ -551,6 +551,21 @@ TEST(RefuseChars, quotedFormatsRefuseQuotes) {
     }
 }
 
+// Found by fuzz_params: a bad value in an option of the hook parameters was reported
+// as the profile's ("yealink.options[0]"), not as the parameter the admin wrote.
+TEST_F(Provisioner, badParameterOptionNamesTheParameter) {
+    config_ = parseConfig(json{{"output-dir", out_.path()},
+                               {"base-url", "http://127.0.0.1:8080/prov"},
+                               {"vendors", {{"yealink", {{"options", json::array({{{"code", 150},
+                                   {"type", "ipv4-list"}, {"value", "892.0.2.5"}}})}}}}}});
+    try {
+        build();
+        FAIL() << "a bad IPv4 address was accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(0u, std::string(e.what()).find("phoneprov.vendors.yealink.options[0]: ")) << e.what();
+    }
+}
+
 }  // namespace
 
 // Common files never depend on the phone that triggered the render: same bytes for

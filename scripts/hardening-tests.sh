@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The hardening stage of CI (called by scripts/run-tests.sh after the normal
+# ctest run; or alone, after ./scripts/install-deps.sh):
+#   fuzz  clang + libFuzzer build (build-fuzz): every fuzz target runs for
+#         FUZZ_SECONDS (20) from its stored corpus; a crash fails the stage.
+#   asan  AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan): the unit,
+#         callout/load (tests/hook) and fuzz-replay tests.
+#   tsan  ThreadSanitizer build of the hook and the tool (build-tsan): the
+#         multi-threaded integration test (test_all_vendors.sh) and a render storm
+#         against kea-dhcp4 with multi-threading, the hook loaded into the Debian
+#         kea-dhcp4 (not instrumented) with libtsan preloaded (tests/sanitize/tsan.sh).
+# usage: scripts/hardening-tests.sh [fuzz] [asan] [tsan]   (default: all three)
+# Times of each stage are printed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SRC=$(pwd)
+STAGES=("$@")
+[ ${#STAGES[@]} -gt 0 ] || STAGES=(fuzz asan tsan)
+JOBS=${JOBS:-$(nproc)}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_TARGETS=(identify sip render params dhcp)
+LAUNCHER=()
+command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+declare -A TOOK
+
+configure() {  # DIR ARGS...: configure once (quietly), keep the log in the folder
+    local dir=$1; shift
+    mkdir -p "$dir"
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPHONEPROV_BENCHMARKS=OFF \
+        "${LAUNCHER[@]}" "$@" > "$dir/cmake-configure.log" 2>&1 || { cat "$dir/cmake-configure.log"; exit 1; }
+}
+
+stage_fuzz() {
+    configure build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DPHONEPROV_FUZZ=ON
+    cmake --build build-fuzz -j"$JOBS" --target $(printf 'fuzz_%s ' "${FUZZ_TARGETS[@]}")
+    local t tmp
+    tmp=$(mktemp -d /tmp/phoneprov-fuzz.XXXXXX)
+    trap 'rm -rf "$tmp"' RETURN
+    for t in "${FUZZ_TARGETS[@]}"; do
+        mkdir -p "$tmp/$t"
+        # New inputs go to the temp folder; the stored corpus is read only.
+        if ! build-fuzz/tests/fuzz_$t -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+                -max_len=4096 -print_final_stats=1 -artifact_prefix="$tmp/$t/" \
+                "$tmp/$t" "tests/fuzz/corpus/$t" > "$tmp/$t.log" 2>&1; then
+            tail -60 "$tmp/$t.log"
+            ls "$tmp/$t"/crash-* "$tmp/$t"/leak-* "$tmp/$t"/timeout-* 2>/dev/null || true
+            echo "FAIL: fuzz_$t found a problem (add the artifact to tests/fuzz/corpus/$t)" >&2
+            return 1
+        fi
+        echo "fuzz_$t: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$tmp/$t.log" | awk '{print $2}') executions in ${FUZZ_SECONDS}s, no crash"
+    done
+}
+
+stage_asan() {
+    configure build-asan -DPHONEPROV_SANITIZE=address
+    cmake --build build-asan -j"$JOBS"
+    # Kea's own libraries are not instrumented; leaks inside them at exit are not ours.
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        LSAN_OPTIONS=suppressions="$SRC/tests/sanitize/lsan.supp":print_suppressions=0 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --output-on-failure -L 'unit|hook|fuzz' --timeout 600)
+}
+
+stage_tsan() {
+    configure build-tsan -DPHONEPROV_SANITIZE=thread -DPHONEPROV_TESTS=OFF
+    cmake --build build-tsan -j"$JOBS" --target dhcp_phoneprov phoneprov
+    BUILD_DIR="$SRC/build-tsan" SOURCE_DIR="$SRC" bash tests/sanitize/tsan.sh
+}
+
+for s in "${STAGES[@]}"; do
+    start=$(date +%s)
+    "stage_$s"
+    TOOK[$s]=$(( $(date +%s) - start ))
+done
+for s in "${STAGES[@]}"; do
+    echo "hardening: $s took ${TOOK[$s]}s"
+done
