@@ -250,9 +250,11 @@ void PhoneProv::start() {
     if (!config_.render) {
         return;
     }
+    // Group commit: a worker takes up to kRenderBatch waiting phones at once.
+    constexpr size_t kRenderBatch = 64;
     queue_.reset(new core::RenderQueue(
-        config_.renderThreads, static_cast<size_t>(config_.queueSize),
-        [this](const core::RenderJob& job) { renderJob(job); },
+        config_.renderThreads, static_cast<size_t>(config_.queueSize), kRenderBatch,
+        [this](const std::vector<core::RenderJob>& jobs) { renderJobs(jobs); },
         [this](const core::Mac& mac) { renderDone(mac); }));
     if (!parkingEnabled()) {
         return;
@@ -568,22 +570,43 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
         .arg(v.mac.colon());
 }
 
-void PhoneProv::renderJob(const core::RenderJob& job) {
-    if (!job.plan) {
-        return;  // every job carries its plan (a worker never reads provisioning_)
-    }
-    const core::Provisioning& plan = *job.plan;
-    core::RenderOutcome r = renderWith(plan, job.mac, job.vendor, job.model,
-                                       job.ip ? ipText(job.ip) : "");
-    {
-        std::lock_guard<std::mutex> lock(known_mutex_);
-        if (known_.size() < kMaxKnown || known_.count(job.mac.value())) {
-            known_[job.mac.value()] =
-                KnownPhone{job.mac, plan.catalogue().vendors()[job.vendor].id, job.model, job.ip};
+void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
+    struct Staged {
+        const core::RenderJob* job;
+        core::StagedRender staged;
+        core::RenderOutcome early;
+        bool ok;
+    };
+    std::vector<Staged> all;
+    all.reserve(jobs.size());
+    core::OutputDir::Batch batch = output_->begin();
+    for (const core::RenderJob& job : jobs) {
+        if (!job.plan) {
+            continue;  // every job carries its plan (a worker never reads provisioning_)
         }
+        all.push_back(Staged{&job, {}, {}, false});
+        Staged& s = all.back();
+        s.ok = stageWith(*job.plan, job.mac, job.vendor, job.model,
+                         job.ip ? ipText(job.ip) : "", batch, s.staged, s.early);
     }
-    if (config_.resyncOnChange && r.written > 0 && job.ip != 0) {
-        sendResync(job);
+    // One sync for every phone's files, then the renames: a MAC is reported done
+    // (its held ACK released) only after this.
+    batch.commit();
+    for (Staged& s : all) {
+        const core::RenderJob& job = *s.job;
+        const core::Provisioning& plan = *job.plan;
+        core::RenderOutcome r =
+            s.ok ? finishWith(plan, job.mac, job.vendor, s.staged, batch) : s.early;
+        {
+            std::lock_guard<std::mutex> lock(known_mutex_);
+            if (known_.size() < kMaxKnown || known_.count(job.mac.value())) {
+                known_[job.mac.value()] = KnownPhone{
+                    job.mac, plan.catalogue().vendors()[job.vendor].id, job.model, job.ip};
+            }
+        }
+        if (config_.resyncOnChange && r.written > 0 && job.ip != 0) {
+            sendResync(job);
+        }
     }
 }
 
@@ -638,6 +661,20 @@ core::RenderOutcome PhoneProv::renderNow(const core::Mac& mac, int vendor, const
 core::RenderOutcome PhoneProv::renderWith(const core::Provisioning& plan, const core::Mac& mac,
                                           int vendor, const std::string& model,
                                           const std::string& ip) {
+    core::OutputDir::Batch batch = output_->begin();
+    core::StagedRender staged;
+    core::RenderOutcome early;
+    if (!stageWith(plan, mac, vendor, model, ip, batch, staged, early)) {
+        return (early);
+    }
+    batch.commit();
+    return (finishWith(plan, mac, vendor, staged, batch));
+}
+
+bool PhoneProv::stageWith(const core::Provisioning& plan, const core::Mac& mac, int vendor,
+                          const std::string& model, const std::string& ip,
+                          core::OutputDir::Batch& batch, core::StagedRender& staged,
+                          core::RenderOutcome& early) {
     core::HostIndexPtr index;
     HostDbPtr db;
     {
@@ -673,11 +710,19 @@ core::RenderOutcome PhoneProv::renderWith(const core::Provisioning& plan, const 
             failed.errors.push_back("host database: " + std::string(ex.what()));
             counters_.bumpId(plan.catalogue().vendors()[vendor].id, Counter::RenderFailures);
             forgetRecent(mac);
-            return (failed);
+            early = failed;
+            return (false);
         }
     }
     const nlohmann::json* data = host && host->hasData ? &host->data : nullptr;
-    core::RenderOutcome r = plan.render(*output_, vendor, model, mac, ip, data);
+    staged = plan.stage(batch, vendor, model, mac, ip, data);
+    return (true);
+}
+
+core::RenderOutcome PhoneProv::finishWith(const core::Provisioning& plan, const core::Mac& mac,
+                                          int vendor, const core::StagedRender& staged,
+                                          const core::OutputDir::Batch& batch) {
+    core::RenderOutcome r = staged.finish(batch);
     counters_.bumpId(plan.catalogue().vendors()[vendor].id,
                      r.ok() ? Counter::Renders : Counter::RenderFailures);
     for (const std::string& e : r.errors) {
