@@ -397,25 +397,42 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
 RenderOutcome Provisioning::render(const OutputDir& out, int vendor, const std::string& model,
                                    const Mac& mac, const std::string& ip,
                                    const nlohmann::json* device) const {
-    RenderOutcome r;
-    std::vector<RenderedFile> files = renderFiles(vendor, model, mac, ip, device, r.errors,
-                                                  r.skipped);
-    r.failed = static_cast<int>(r.errors.size());
+    OutputDir::Batch batch = out.begin();
+    StagedRender s = stage(batch, vendor, model, mac, ip, device);
+    batch.commit();
+    return (s.finish(batch));
+}
+
+StagedRender Provisioning::stage(OutputDir::Batch& batch, int vendor, const std::string& model,
+                                 const Mac& mac, const std::string& ip,
+                                 const nlohmann::json* device) const {
+    StagedRender s;
+    std::vector<RenderedFile> files = renderFiles(vendor, model, mac, ip, device,
+                                                  s.outcome.errors, s.outcome.skipped);
+    s.outcome.failed = static_cast<int>(s.outcome.errors.size());
     for (const RenderedFile& f : files) {
-        WriteResult w = out.write(f.dir, f.name, f.content);
-        std::string path = f.dir.empty() ? f.name : f.dir + "/" + f.name;
+        size_t i = batch.stage(f.dir, f.name, f.content);
+        s.files.emplace_back(i, f.dir.empty() ? f.name : f.dir + "/" + f.name);
+    }
+    return (s);
+}
+
+RenderOutcome StagedRender::finish(const OutputDir::Batch& batch) const {
+    RenderOutcome r = outcome;
+    for (const auto& f : files) {
+        WriteResult w = batch.result(f.first);
         switch (w.status) {
         case WriteStatus::Written:
             ++r.written;
-            r.files.push_back(path);
+            r.files.push_back(f.second);
             break;
         case WriteStatus::Unchanged:
             ++r.unchanged;
-            r.files.push_back(path);
+            r.files.push_back(f.second);
             break;
         case WriteStatus::Failed:
             ++r.failed;
-            r.errors.push_back(path + ": " + w.error);
+            r.errors.push_back(f.second + ": " + w.error);
             break;
         }
     }

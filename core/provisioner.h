@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace phoneprov {
@@ -30,6 +31,14 @@ struct RenderOutcome {
     std::vector<std::string> files;   ///< paths relative to output-dir, rendered or unchanged
     std::vector<std::string> errors;  ///< never holds a value from the data
     bool ok() const { return (failed == 0); }
+};
+
+/// @brief A phone's files staged in an OutputDir::Batch, awaiting its commit.
+struct StagedRender {
+    RenderOutcome outcome;  ///< rendering errors and skips so far
+    std::vector<std::pair<size_t, std::string>> files;  ///< batch index, path
+    /// @brief The outcome once the batch is committed.
+    RenderOutcome finish(const OutputDir::Batch& batch) const;
 };
 
 /// @brief A rendered file, before it is written.
@@ -81,6 +90,12 @@ public:
     RenderOutcome render(const OutputDir& out, int vendor, const std::string& model,
                          const Mac& mac, const std::string& ip,
                          const nlohmann::json* device) const;
+
+    /// @brief Renders a phone's files and stages them in `batch` (group commit:
+    /// nothing is visible until batch.commit(); then StagedRender::finish()).
+    StagedRender stage(OutputDir::Batch& batch, int vendor, const std::string& model,
+                       const Mac& mac, const std::string& ip,
+                       const nlohmann::json* device) const;
 
     /// @brief The per-device file names (relative to output-dir) of a phone.
     std::vector<std::string> deviceFiles(int vendor, const std::string& model,

@@ -6,7 +6,21 @@
 namespace phoneprov {
 
 RenderQueue::RenderQueue(int threads, size_t capacity, Worker worker, Done done)
-    : worker_(std::move(worker)), done_(std::move(done)), capacity_(capacity) {
+    : RenderQueue(threads, capacity, 1,
+                  [w = std::move(worker)](const std::vector<RenderJob>& jobs) {
+                      for (const RenderJob& j : jobs) {
+                          try {
+                              w(j);
+                          } catch (...) {
+                          }
+                      }
+                  },
+                  std::move(done)) {}
+
+RenderQueue::RenderQueue(int threads, size_t capacity, size_t maxBatch, BatchWorker worker,
+                         Done done)
+    : worker_(std::move(worker)), done_(std::move(done)), maxBatch_(maxBatch ? maxBatch : 1),
+      capacity_(capacity) {
     for (int i = 0; i < threads; ++i) {
         threads_.emplace_back([this] { run(); });
     }
@@ -79,55 +93,75 @@ void RenderQueue::stop() {
 }
 
 void RenderQueue::run() {
+    std::vector<RenderJob> batch;
     for (;;) {
-        RenderJob job;
+        batch.clear();
         {
             std::unique_lock<std::mutex> lock(mutex_);
             cv_.wait(lock, [this] { return (stopping_ || !order_.empty()); });
             if (stopping_) {
                 return;
             }
-            uint64_t key = order_.front();
-            order_.pop_front();
-            auto it = jobs_.find(key);
-            if (it == jobs_.end()) {
+            // Take up to maxBatch_ waiting jobs in arrival order. A MAC already
+            // being rendered by another worker waits for its turn (stays queued),
+            // so that one MAC never renders twice at once.
+            std::deque<uint64_t> busy;
+            while (!order_.empty() && batch.size() < maxBatch_) {
+                uint64_t key = order_.front();
+                order_.pop_front();
+                auto it = jobs_.find(key);
+                if (it == jobs_.end()) {
+                    continue;
+                }
+                if (running_.count(key)) {
+                    busy.push_back(key);
+                    continue;
+                }
+                batch.push_back(std::move(it->second));
+                jobs_.erase(it);
+                ++running_[key];
+                ++runningTotal_;
+            }
+            order_.insert(order_.end(), busy.begin(), busy.end());
+            if (batch.empty()) {
+                if (!order_.empty()) {
+                    lock.unlock();
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                }
                 continue;
             }
-            // A MAC already being rendered by another worker waits for its turn:
-            // put it back, so that one MAC never renders twice at once.
-            if (running_.count(key)) {
-                order_.push_back(key);
-                lock.unlock();
-                std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                continue;
+            if (!order_.empty()) {
+                cv_.notify_one();  // more waits: another worker may take it
             }
-            job = std::move(it->second);
-            jobs_.erase(it);
-            ++running_[key];
-            ++runningTotal_;
         }
         try {
-            worker_(job);
+            worker_(batch);
         } catch (...) {
             // The worker reports its own failures; nothing may escape a thread.
         }
-        uint64_t key = job.mac.value();
-        bool last = false;
+        std::vector<const Mac*> last;
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            if (--running_[key] == 0) {
-                running_.erase(key);
+            for (const RenderJob& job : batch) {
+                uint64_t key = job.mac.value();
+                if (--running_[key] == 0) {
+                    running_.erase(key);
+                }
+                --runningTotal_;
+                if (jobs_.count(key) == 0 && running_.count(key) == 0) {
+                    last.push_back(&job.mac);
+                }
             }
-            --runningTotal_;
-            last = jobs_.count(key) == 0 && running_.count(key) == 0;
             if (jobs_.empty() && runningTotal_ == 0) {
                 idle_.notify_all();
             }
         }
-        if (last && done_) {
-            try {
-                done_(job.mac);
-            } catch (...) {
+        if (done_) {
+            for (const Mac* mac : last) {
+                try {
+                    done_(*mac);
+                } catch (...) {
+                }
             }
         }
     }

@@ -40,11 +40,20 @@ public:
 
     using Worker = std::function<void(const RenderJob&)>;
     using Done = std::function<void(const Mac&)>;
+    /// Renders several jobs (distinct MACs) together, e.g. with one group commit.
+    using BatchWorker = std::function<void(const std::vector<RenderJob>&)>;
 
     /// @param threads worker count; @param capacity most jobs waiting.
     /// @param worker renders one job (must not throw; exceptions are swallowed).
     /// @param done called after a job for a MAC finished and no newer job for it waits.
     RenderQueue(int threads, size_t capacity, Worker worker, Done done = nullptr);
+
+    /// @brief A queue whose workers take up to `maxBatch` waiting jobs at once
+    /// (whatever waits, never two for one MAC) and hand them to `worker`
+    /// together. `done` is called for each MAC of a batch only after the worker
+    /// returned for the whole batch; each MAC stays pending() until then.
+    RenderQueue(int threads, size_t capacity, size_t maxBatch, BatchWorker worker,
+                Done done = nullptr);
     ~RenderQueue();
 
     RenderQueue(const RenderQueue&) = delete;
@@ -71,8 +80,9 @@ public:
 private:
     void run();
 
-    Worker worker_;
+    BatchWorker worker_;
     Done done_;
+    size_t maxBatch_ = 1;
     size_t capacity_;
     mutable std::mutex mutex_;
     std::condition_variable cv_;

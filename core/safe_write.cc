@@ -1,6 +1,7 @@
 // Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
 #include "safe_write.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -28,13 +29,6 @@ struct Fd {
 
 std::string errText(const std::string& what) {
     return (what + ": " + std::strerror(errno));
-}
-
-WriteResult fail(const std::string& what) {
-    WriteResult r;
-    r.status = WriteStatus::Failed;
-    r.error = errText(what);
-    return (r);
 }
 
 bool writeAll(int fd, std::string_view data) {
@@ -133,62 +127,291 @@ std::string OutputDir::check() const {
 
 WriteResult OutputDir::write(std::string_view subdir, std::string_view name,
                              std::string_view content) const {
+    Batch b = begin();
+    size_t i = b.stage(subdir, name, content);
+    b.commit();
+    return (b.result(i));
+}
+
+OutputDir::Batch OutputDir::begin() const {
+    return (Batch(*this));
+}
+
+OutputDir::Batch::Batch(const OutputDir& out) : out_(&out) {
+    // Opened anew for every batch, so that a replaced output folder is noticed.
+    root_ = ::open(out.root_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (root_ < 0) {
+        rootError_ = errText("open output-dir '" + out.root_ + "'");
+    }
+}
+
+OutputDir::Batch::Batch(Batch&& o) noexcept
+    : out_(o.out_), root_(o.root_), tmp_(o.tmp_), rootError_(std::move(o.rootError_)),
+      committed_(o.committed_), entries_(std::move(o.entries_)), dirs_(std::move(o.dirs_)),
+      byPath_(std::move(o.byPath_)) {
+    o.root_ = -1;
+    o.tmp_ = -1;
+    o.entries_.clear();
+    o.dirs_.clear();
+    o.byPath_.clear();
+}
+
+OutputDir::Batch::~Batch() {
+    release();
+}
+
+OutputDir::Batch& OutputDir::Batch::operator=(Batch&& o) noexcept {
+    if (this != &o) {
+        release();
+        out_ = o.out_;
+        root_ = o.root_;
+        tmp_ = o.tmp_;
+        rootError_ = std::move(o.rootError_);
+        committed_ = o.committed_;
+        entries_ = std::move(o.entries_);
+        dirs_ = std::move(o.dirs_);
+        byPath_ = std::move(o.byPath_);
+        o.root_ = -1;
+        o.tmp_ = -1;
+        o.entries_.clear();
+        o.dirs_.clear();
+        o.byPath_.clear();
+    }
+    return (*this);
+}
+
+void OutputDir::Batch::release() {
+    for (size_t i = 0; i < entries_.size(); ++i) {
+        if (entries_[i].state == State::Pending) {
+            discard(i);
+        }
+    }
+    for (auto& d : dirs_) {
+        ::close(d.second);
+    }
+    if (tmp_ >= 0) {
+        ::close(tmp_);
+    }
+    if (root_ >= 0) {
+        ::close(root_);
+    }
+    root_ = -1;
+    tmp_ = -1;
+    entries_.clear();
+    dirs_.clear();
+    byPath_.clear();
+}
+
+void OutputDir::Batch::discard(size_t i) {
+    Entry& e = entries_[i];
+    if (e.state == State::Pending && tmp_ >= 0) {
+        (void)::unlinkat(tmp_, e.tmpName.c_str(), 0);
+    }
+    e.content.clear();
+    e.content.shrink_to_fit();
+}
+
+int OutputDir::Batch::dirFor(const std::string& sub, std::string& error) {
+    auto it = dirs_.find(sub);
+    if (it != dirs_.end()) {
+        return (it->second);
+    }
+    int fd = sub.empty() ? ::dup(root_) : openOrMakeDir(root_, sub.c_str(), 0750, out_->gid_);
+    if (fd < 0) {
+        error = errText("open folder '" + sub + "'");
+        return (-1);
+    }
+    dirs_.emplace(sub, fd);
+    return (fd);
+}
+
+size_t OutputDir::Batch::stage(std::string_view subdir, std::string_view name,
+                               std::string_view content) {
+    size_t index = entries_.size();
+    entries_.emplace_back();
+    Entry& e = entries_.back();
+    e.state = State::Done;
+    e.result.status = WriteStatus::Failed;
     if (!safeFileName(name) || (!subdir.empty() && !safeFileName(subdir))) {
-        WriteResult r;
-        r.error = "refused unsafe file name";
-        return (r);
+        e.result.error = "refused unsafe file name";
+        return (index);
     }
-    std::string sub(subdir);
-    std::string file(name);
-    // Opened anew for every write, so that a replaced output folder is noticed.
-    Fd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (root.fd < 0) {
-        return (fail("open output-dir '" + root_ + "'"));
+    if (committed_) {
+        e.result.error = "batch already committed";
+        return (index);
     }
-    Fd dir(sub.empty() ? ::dup(root.fd) : openOrMakeDir(root.fd, sub.c_str(), 0750, gid_));
-    if (dir.fd < 0) {
-        return (fail("open folder '" + sub + "'"));
+    if (root_ < 0) {
+        e.result.error = rootError_;
+        return (index);
     }
+    e.sub = std::string(subdir);
+    e.file = std::string(name);
+    const std::string key = e.sub + "/" + e.file;
+    auto seen = byPath_.find(key);
+    if (seen != byPath_.end() && entries_[seen->second].state == State::Pending) {
+        Entry& earlier = entries_[seen->second];
+        if (earlier.content == content) {
+            e.state = State::SameAs;
+            e.other = seen->second;
+            return (index);
+        }
+        // New content for a path staged earlier in this batch: the newer wins.
+        discard(seen->second);
+        earlier.state = State::Superseded;
+        earlier.other = index;
+    }
+    byPath_[key] = index;
+    e.dir = dirFor(e.sub, e.result.error);
+    if (e.dir < 0) {
+        return (index);
+    }
+    const mode_t mode = out_->mode_;
+    const gid_t gid = out_->gid_;
     // Unchanged content, mode and group: nothing to do.
     {
-        Fd old(::openat(dir.fd, file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        Fd old(::openat(e.dir, e.file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
         struct stat st;
         std::string current;
         if (old.fd >= 0 && ::fstat(old.fd, &st) == 0 && S_ISREG(st.st_mode) &&
-            (st.st_mode & 07777) == mode_ &&
-            (gid_ == static_cast<gid_t>(-1) || st.st_gid == gid_) &&
+            (st.st_mode & 07777) == mode && (gid == static_cast<gid_t>(-1) || st.st_gid == gid) &&
             static_cast<size_t>(st.st_size) == content.size() &&
             readAll(old.fd, current, content.size() + 1) && current == content) {
-            WriteResult r;
-            r.status = WriteStatus::Unchanged;
-            return (r);
+            e.result.status = WriteStatus::Unchanged;
+            return (index);
         }
     }
-    Fd tmpDir(openOrMakeDir(root.fd, kTempDir, 0700, static_cast<gid_t>(-1)));
-    if (tmpDir.fd < 0) {
-        return (fail("open temp folder"));
+    if (tmp_ < 0) {
+        tmp_ = openOrMakeDir(root_, kTempDir, 0700, static_cast<gid_t>(-1));
+        if (tmp_ < 0) {
+            e.result.error = errText("open temp folder");
+            return (index);
+        }
     }
-    std::string tmpName = file + "." + std::to_string(::getpid()) + "." +
-                          std::to_string(tempCounter.fetch_add(1)) + ".tmp";
-    Fd tmp(::openat(tmpDir.fd, tmpName.c_str(),
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    e.tmpName = e.file + "." + std::to_string(::getpid()) + "." +
+                std::to_string(tempCounter.fetch_add(1)) + ".tmp";
+    Fd tmp(::openat(tmp_, e.tmpName.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0600));
     if (tmp.fd < 0) {
-        return (fail("create temp file for '" + file + "'"));
+        e.result.error = errText("create temp file for '" + e.file + "'");
+        return (index);
     }
     bool ok = writeAll(tmp.fd, content);
-    ok = ok && (gid_ == static_cast<gid_t>(-1) || ::fchown(tmp.fd, static_cast<uid_t>(-1), gid_) == 0);
-    ok = ok && ::fchmod(tmp.fd, mode_) == 0;
-    ok = ok && ::fsync(tmp.fd) == 0;
-    ok = ok && ::renameat(tmpDir.fd, tmpName.c_str(), dir.fd, file.c_str()) == 0;
+    ok = ok && (gid == static_cast<gid_t>(-1) || ::fchown(tmp.fd, static_cast<uid_t>(-1), gid) == 0);
+    ok = ok && ::fchmod(tmp.fd, mode) == 0;
+    if (ok && out_->sync_ == BatchSync::PerFile) {
+        // Start the write-back now (overlapping the next renders): the blocks are
+        // then allocated together, and commit()'s fdatasyncs share journal commits.
+        (void)::sync_file_range(tmp.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    }
     if (!ok) {
-        WriteResult r = fail("write '" + file + "'");
-        (void)::unlinkat(tmpDir.fd, tmpName.c_str(), 0);
+        e.result.error = errText("write '" + e.file + "'");
+        (void)::unlinkat(tmp_, e.tmpName.c_str(), 0);
+        return (index);
+    }
+    e.content = std::string(content);
+    e.state = State::Pending;
+    return (index);
+}
+
+size_t OutputDir::Batch::pendingCount() const {
+    size_t n = 0;
+    for (const Entry& e : entries_) {
+        n += e.state == State::Pending ? 1 : 0;
+    }
+    return (n);
+}
+
+void OutputDir::Batch::commit() {
+    if (committed_) {
+        return;
+    }
+    committed_ = true;
+    byPath_.clear();
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+        if (entries_[i].state == State::Pending) {
+            pending.push_back(i);
+        }
+    }
+    if (pending.empty()) {
+        return;
+    }
+    auto failOne = [this](size_t i, const std::string& error) {
+        discard(i);
+        Entry& e = entries_[i];
+        e.state = State::Done;
+        e.result.status = WriteStatus::Failed;
+        e.result.error = error;
+    };
+    // 1. Every temp's data on disk before any rename: a power loss then leaves
+    //    the old file or the whole new one, never a short one.
+    if (out_->sync_ == BatchSync::SyncFs) {
+        if (::syncfs(tmp_) != 0) {
+            std::string error = errText("syncfs");
+            for (size_t i : pending) {
+                failOne(i, error);
+            }
+            return;
+        }
+    } else {
+        for (size_t i : pending) {
+            Fd f(::openat(tmp_, entries_[i].tmpName.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+            if (f.fd < 0 || ::fdatasync(f.fd) != 0) {
+                failOne(i, errText("sync '" + entries_[i].file + "'"));
+            }
+        }
+    }
+    // 2. Rename each over its target; 3. fsync each touched folder once.
+    std::vector<int> touched;
+    for (size_t i : pending) {
+        Entry& e = entries_[i];
+        if (e.state != State::Pending) {
+            continue;
+        }
+        if (::renameat(tmp_, e.tmpName.c_str(), e.dir, e.file.c_str()) != 0) {
+            failOne(i, errText("write '" + e.file + "'"));
+            continue;
+        }
+        e.state = State::Done;
+        e.result.status = WriteStatus::Written;
+        e.content.clear();
+        e.content.shrink_to_fit();
+        if (std::find(touched.begin(), touched.end(), e.dir) == touched.end()) {
+            touched.push_back(e.dir);
+        }
+    }
+    for (int fd : touched) {
+        (void)::fsync(fd);
+    }
+}
+
+WriteResult OutputDir::Batch::result(size_t i) const {
+    if (i >= entries_.size()) {
+        WriteResult r;
+        r.error = "no such staged file";
         return (r);
     }
-    (void)::fsync(dir.fd);
-    WriteResult r;
-    r.status = WriteStatus::Written;
-    return (r);
+    const Entry& e = entries_[i];
+    switch (e.state) {
+    case State::Done:
+        return (e.result);
+    case State::Pending: {
+        WriteResult r;
+        r.error = "not committed";
+        return (r);
+    }
+    case State::SameAs: {
+        // The same content was staged earlier in this batch: that staging wrote it.
+        WriteResult r = result(e.other);
+        if (r.status == WriteStatus::Written) {
+            r.status = WriteStatus::Unchanged;
+        }
+        return (r);
+    }
+    case State::Superseded:
+        return (result(e.other));
+    }
+    return (e.result);
 }
 
 bool OutputDir::read(std::string_view subdir, std::string_view name, std::string& out) const {

@@ -118,7 +118,7 @@ PhoneProv::PhoneProv(const ConstElementPtr& params) {
         }
     }
     gid_t gid = core::fileGroupId(config_.fileGroup);
-    Plan plan = buildPlan();
+    Plan plan = buildPlan(true);
     identifier_ = std::move(plan.identifier);
     provisioning_ = std::move(plan.provisioning);
     kea_options_ = std::move(plan.keaOptions);
@@ -141,17 +141,20 @@ PhoneProv::~PhoneProv() {
     stop();
 }
 
-PhoneProv::Plan PhoneProv::buildPlan() const {
+PhoneProv::Plan PhoneProv::buildPlan(bool lenient) const {
     Plan plan;
     // A broken vendor profile leaves that vendor out (logged, counted) rather than
     // failing the load: at a config-reload Kea 2.2 would stop serving DHCP at all.
     std::vector<std::string> broken;
-    core::CataloguePtr catalogue = core::Catalogue::load(config_.profilesDir, &broken);
+    core::CataloguePtr catalogue =
+        core::Catalogue::load(config_.profilesDir, lenient ? &broken : nullptr);
     for (const std::string& b : broken) {
         LOG_ERROR(phoneprov_logger, PHONEPROV_PROFILE_BROKEN).arg(b);
     }
-    isc::stats::StatsMgr::instance().setValue("phoneprov.profiles-broken",
-                                              static_cast<int64_t>(broken.size()));
+    if (lenient) {
+        isc::stats::StatsMgr::instance().setValue("phoneprov.profiles-broken",
+                                                  static_cast<int64_t>(broken.size()));
+    }
     std::vector<std::pair<core::Prefix, int>> admin;
     for (const auto& p : config_.ouiPrefixes) {
         int vendor = catalogue->find(p.second);
@@ -195,7 +198,7 @@ PhoneProv::Plan PhoneProv::buildPlan() const {
 }
 
 std::vector<std::string> PhoneProv::reload() {
-    Plan plan = buildPlan();  // throws: the running set stays
+    Plan plan = buildPlan(false);  // throws: the running set stays
     std::vector<std::string> ids;
     for (const auto& v : plan.identifier->catalogue().vendors()) {
         ids.push_back(v.id);
@@ -259,9 +262,11 @@ void PhoneProv::start() {
     if (!config_.render) {
         return;
     }
+    // Group commit: a worker takes up to kRenderBatch waiting phones at once.
+    constexpr size_t kRenderBatch = 64;
     queue_.reset(new core::RenderQueue(
-        config_.renderThreads, static_cast<size_t>(config_.queueSize),
-        [this](const core::RenderJob& job) { renderJob(job); },
+        config_.renderThreads, static_cast<size_t>(config_.queueSize), kRenderBatch,
+        [this](const std::vector<core::RenderJob>& jobs) { renderJobs(jobs); },
         [this](const core::Mac& mac) { renderDone(mac); }));
     if (!parkingEnabled()) {
         return;
@@ -577,27 +582,48 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
         .arg(v.mac.colon());
 }
 
-void PhoneProv::renderJob(const core::RenderJob& job) {
-    if (!job.plan) {
-        return;  // every job carries its plan (a worker never reads provisioning_)
-    }
-    const core::Provisioning& plan = *job.plan;
-    core::RenderOutcome r = renderWith(plan, job.mac, job.vendor, job.model,
-                                       job.ip ? ipText(job.ip) : "");
-    if (r.failed > 0) {
-        // Not rendered (disk full, output-dir unwritable, database down...): the
-        // phone's next packet tries again instead of waiting out render-interval.
-        forgetRecent(job.mac);
-    }
-    {
-        std::lock_guard<std::mutex> lock(known_mutex_);
-        if (known_.size() < kMaxKnown || known_.count(job.mac.value())) {
-            known_[job.mac.value()] =
-                KnownPhone{job.mac, plan.catalogue().vendors()[job.vendor].id, job.model, job.ip};
+void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
+    struct Staged {
+        const core::RenderJob* job;
+        core::StagedRender staged;
+        core::RenderOutcome early;
+        bool ok;
+    };
+    std::vector<Staged> all;
+    all.reserve(jobs.size());
+    core::OutputDir::Batch batch = output_->begin();
+    for (const core::RenderJob& job : jobs) {
+        if (!job.plan) {
+            continue;  // every job carries its plan (a worker never reads provisioning_)
         }
+        all.push_back(Staged{&job, {}, {}, false});
+        Staged& s = all.back();
+        s.ok = stageWith(*job.plan, job.mac, job.vendor, job.model,
+                         job.ip ? ipText(job.ip) : "", batch, s.staged, s.early);
     }
-    if (config_.resyncOnChange && r.written > 0 && job.ip != 0) {
-        sendResync(job);
+    // One sync for every phone's files, then the renames: a MAC is reported done
+    // (its held ACK released) only after this.
+    batch.commit();
+    for (Staged& s : all) {
+        const core::RenderJob& job = *s.job;
+        const core::Provisioning& plan = *job.plan;
+        core::RenderOutcome r =
+            s.ok ? finishWith(plan, job.mac, job.vendor, s.staged, batch) : s.early;
+        if (r.failed > 0) {
+            // Not rendered (disk full, output-dir unwritable, database down...): the
+            // phone's next packet tries again instead of waiting out render-interval.
+            forgetRecent(job.mac);
+        }
+        {
+            std::lock_guard<std::mutex> lock(known_mutex_);
+            if (known_.size() < kMaxKnown || known_.count(job.mac.value())) {
+                known_[job.mac.value()] = KnownPhone{
+                    job.mac, plan.catalogue().vendors()[job.vendor].id, job.model, job.ip};
+            }
+        }
+        if (config_.resyncOnChange && r.written > 0 && job.ip != 0) {
+            sendResync(job);
+        }
     }
 }
 
@@ -652,6 +678,20 @@ core::RenderOutcome PhoneProv::renderNow(const core::Mac& mac, int vendor, const
 core::RenderOutcome PhoneProv::renderWith(const core::Provisioning& plan, const core::Mac& mac,
                                           int vendor, const std::string& model,
                                           const std::string& ip) {
+    core::OutputDir::Batch batch = output_->begin();
+    core::StagedRender staged;
+    core::RenderOutcome early;
+    if (!stageWith(plan, mac, vendor, model, ip, batch, staged, early)) {
+        return (early);
+    }
+    batch.commit();
+    return (finishWith(plan, mac, vendor, staged, batch));
+}
+
+bool PhoneProv::stageWith(const core::Provisioning& plan, const core::Mac& mac, int vendor,
+                          const std::string& model, const std::string& ip,
+                          core::OutputDir::Batch& batch, core::StagedRender& staged,
+                          core::RenderOutcome& early) {
     core::HostIndexPtr index;
     HostDbPtr db;
     {
@@ -687,11 +727,19 @@ core::RenderOutcome PhoneProv::renderWith(const core::Provisioning& plan, const 
             failed.errors.push_back("host database: " + std::string(ex.what()));
             counters_.bumpId(plan.catalogue().vendors()[vendor].id, Counter::RenderFailures);
             forgetRecent(mac);
-            return (failed);
+            early = failed;
+            return (false);
         }
     }
     const nlohmann::json* data = host && host->hasData ? &host->data : nullptr;
-    core::RenderOutcome r = plan.render(*output_, vendor, model, mac, ip, data);
+    staged = plan.stage(batch, vendor, model, mac, ip, data);
+    return (true);
+}
+
+core::RenderOutcome PhoneProv::finishWith(const core::Provisioning& plan, const core::Mac& mac,
+                                          int vendor, const core::StagedRender& staged,
+                                          const core::OutputDir::Batch& batch) {
+    core::RenderOutcome r = staged.finish(batch);
     counters_.bumpId(plan.catalogue().vendors()[vendor].id,
                      r.ok() ? Counter::Renders : Counter::RenderFailures);
     for (const std::string& e : r.errors) {

@@ -141,11 +141,26 @@ private:
         std::unordered_map<const void*, std::vector<isc::dhcp::OptionPtr>> keaOptions;
         std::vector<std::string> warnings;
     };
-    Plan buildPlan() const;
+    /// @param lenient leave a broken vendor profile out (logged, counted) instead of
+    /// throwing: at load, where a failure would make Kea 2.2 stop serving DHCP.
+    /// phoneprov-reload is strict: an error keeps the running set.
+    Plan buildPlan(bool lenient) const;
     ::phoneprov::RenderOutcome renderWith(const ::phoneprov::Provisioning& plan,
                                           const ::phoneprov::Mac& mac, int vendor,
                                           const std::string& model, const std::string& ip);
-    void renderJob(const ::phoneprov::RenderJob& job);
+    /// Group commit: renders and stages every job's files, commits once, then
+    /// finishes each job (counters, logs, known phones, resync).
+    void renderJobs(const std::vector<::phoneprov::RenderJob>& jobs);
+    /// renderWith in two halves around a batch commit; stageWith returns false
+    /// (and `early` holds the outcome) when nothing could be staged.
+    bool stageWith(const ::phoneprov::Provisioning& plan, const ::phoneprov::Mac& mac,
+                   int vendor, const std::string& model, const std::string& ip,
+                   ::phoneprov::OutputDir::Batch& batch, ::phoneprov::StagedRender& staged,
+                   ::phoneprov::RenderOutcome& early);
+    ::phoneprov::RenderOutcome finishWith(const ::phoneprov::Provisioning& plan,
+                                          const ::phoneprov::Mac& mac, int vendor,
+                                          const ::phoneprov::StagedRender& staged,
+                                          const ::phoneprov::OutputDir::Batch& batch);
     void sendResync(const ::phoneprov::RenderJob& job);
     void renderDone(const ::phoneprov::Mac& mac);
     void forgetRecent(const ::phoneprov::Mac& mac);

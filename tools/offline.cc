@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -237,8 +238,34 @@ int cmdRender(int argc, char** argv) {
                 return (x.mac.value() < y.mac.value());
             });
         }
+        // Group commit: a batch's files are staged, then made durable with one
+        // sync and renamed together (OutputDir::Batch), every kBatchPhones phones.
+        const char* syncMode = std::getenv("PHONEPROV_BATCH_SYNC");  // benchmarks only
+        if (syncMode && std::string(syncMode) == "perfile") {
+            out.setBatchSync(OutputDir::BatchSync::PerFile);
+        }
+        constexpr size_t kBatchPhones = 256;
         int failed = 0;
         int rendered = 0;
+        std::vector<std::pair<Mac, StagedRender>> staged;
+        OutputDir::Batch batch = out.begin();
+        auto flush = [&]() {
+            batch.commit();
+            for (const auto& p : staged) {
+                RenderOutcome r = p.second.finish(batch);
+                for (const auto& e : r.errors) {
+                    std::fprintf(stderr, "error: %s\n", e.c_str());
+                }
+                failed += r.ok() ? 0 : 1;
+                ++rendered;
+                if (!a.has("quiet")) {
+                    for (const auto& f : r.files) {
+                        std::printf("%s\t%s\n", p.first.colon().c_str(), f.c_str());
+                    }
+                }
+            }
+            staged.clear();
+        };
         for (const HostEntry& h : todo) {
             Verdict v = id.identify(h.mac, "");
             std::string vendor = a.get("vendor", h.pinVendor);
@@ -253,19 +280,15 @@ int cmdRender(int argc, char** argv) {
                              h.mac.colon().c_str());
                 continue;
             }
-            RenderOutcome r = prov->render(out, v.vendor, v.model, h.mac, a.get("ip", h.ip),
-                                           h.hasData ? &h.data : nullptr);
-            for (const auto& e : r.errors) {
-                std::fprintf(stderr, "error: %s\n", e.c_str());
-            }
-            failed += r.ok() ? 0 : 1;
-            ++rendered;
-            if (!a.has("quiet")) {
-                for (const auto& f : r.files) {
-                    std::printf("%s\t%s\n", h.mac.colon().c_str(), f.c_str());
-                }
+            staged.emplace_back(h.mac, prov->stage(batch, v.vendor, v.model, h.mac,
+                                                   a.get("ip", h.ip),
+                                                   h.hasData ? &h.data : nullptr));
+            if (staged.size() >= kBatchPhones) {
+                flush();
+                batch = out.begin();
             }
         }
+        flush();
         std::fprintf(stderr, "rendered %d phones into %s, %d failed\n", rendered, outDir.c_str(), failed);
         return (failed ? 2 : 0);
     } catch (const UsageError& e) {

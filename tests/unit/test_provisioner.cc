@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -617,4 +618,30 @@ TEST_F(Provisioner, commonFilesDependOnTheirNameOnly) {
         }
         EXPECT_FALSE(seen.empty());
     }
+}
+
+TEST_F(Provisioner, stagedPhonesShareOneCommit) {
+    auto p = build();
+    OutputDir out(out_.path());
+    json dev = device();
+    const Mac other{{0x00, 0x15, 0x65, 0x11, 0x22, 0x33}};
+    OutputDir::Batch batch = out.begin();
+    StagedRender a = p->stage(batch, id("yealink"), "", kMac, "10.0.0.50", &dev);
+    StagedRender b = p->stage(batch, id("yealink"), "", other, "10.0.0.51", &dev);
+    // Staged: nothing visible yet.
+    EXPECT_TRUE(listDir(out_.path()).empty() ||
+                listDir(out_.path()) == std::vector<std::string>({".phoneprov-tmp", "yealink"}));
+    EXPECT_FALSE(std::ifstream(out_ / "yealink/001565aabbcc.cfg").good());
+    EXPECT_FALSE(std::ifstream(out_ / "yealink/y000000000000.cfg").good());
+    batch.commit();
+    RenderOutcome ra = a.finish(batch);
+    RenderOutcome rb = b.finish(batch);
+    EXPECT_TRUE(ra.ok() && rb.ok());
+    // The common file is written once: the second phone finds it as wanted.
+    EXPECT_EQ(2, ra.written);
+    EXPECT_EQ(1, rb.written);
+    EXPECT_EQ(1, rb.unchanged);
+    EXPECT_TRUE(hasLine(readFile(out_ / "yealink/001565aabbcc.cfg"), "account.1.user_name = 1001"));
+    EXPECT_TRUE(hasLine(readFile(out_ / "yealink/001565112233.cfg"), "account.1.user_name = 1001"));
+    EXPECT_TRUE(listDir(out_ / ".phoneprov-tmp").empty());
 }

@@ -1,6 +1,9 @@
 // Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
 // The render queue: per-MAC de-duplication, bounds, callbacks, stop.
 #include "render_queue.h"
+#include "safe_write.h"
+
+#include "test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <set>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -299,3 +303,99 @@ TEST(RenderQueue, destructorWithWaitingJobs) {
 }
 
 }  // namespace
+
+// ---- Batches (group commit) ----
+
+TEST(RenderQueue, batchDoneComesAfterItsFilesAreCommitted) {
+    phoneprov::test::TempDir root;
+    OutputDir out(root.path());
+    Gate gate;
+    std::mutex mutex;
+    std::vector<size_t> sizes;
+    std::map<uint64_t, bool> fileAtDone;
+    std::atomic<int> pendingAfterCommit{0};
+    RenderQueue* qp = nullptr;
+    RenderQueue q(
+        1, 100, 64,
+        [&](const std::vector<RenderJob>& jobs) {
+            if (jobs.front().mac == macN(0)) {
+                gate.wait();  // the first batch holds the worker while the rest queues
+            }
+            OutputDir::Batch b = out.begin();
+            for (const RenderJob& j : jobs) {
+                b.stage("", j.mac.lower() + ".cfg", "x");
+            }
+            b.commit();
+            // Committed, not yet reported: every MAC of the batch is still pending.
+            for (const RenderJob& j : jobs) {
+                pendingAfterCommit += qp->pending(j.mac) ? 1 : 0;
+            }
+            std::lock_guard<std::mutex> lock(mutex);
+            sizes.push_back(jobs.size());
+        },
+        [&](const Mac& m) {
+            std::string content;
+            bool there = out.read("", m.lower() + ".cfg", content) && content == "x";
+            std::lock_guard<std::mutex> lock(mutex);
+            fileAtDone[m.value()] = there;
+        });
+    qp = &q;
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(0)));
+    ASSERT_TRUE(gate.waitFor(1));
+    for (int i = 1; i <= 40; ++i) {
+        ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(i)));
+        EXPECT_TRUE(q.pending(macN(i)));
+    }
+    gate.open();
+    ASSERT_TRUE(q.waitIdle(10000));
+    q.stop();
+    // The 40 waiting jobs went in one batch: one worker, up to 64 at once.
+    EXPECT_EQ((std::vector<size_t>{1, 40}), sizes);
+    EXPECT_EQ(41, pendingAfterCommit.load());
+    ASSERT_EQ(41u, fileAtDone.size());
+    for (const auto& d : fileAtDone) {
+        EXPECT_TRUE(d.second) << d.first;
+    }
+}
+
+TEST(RenderQueue, batchesAreBoundedAndNeverHoldOneMacTwice) {
+    Gate gate;
+    std::mutex mutex;
+    std::vector<std::vector<uint64_t>> batches;
+    RenderQueue q(
+        2, 1000, 8,
+        [&](const std::vector<RenderJob>& jobs) {
+            if (jobs.front().mac == macN(0)) {
+                gate.wait();
+            }
+            std::vector<uint64_t> keys;
+            for (const RenderJob& j : jobs) {
+                keys.push_back(j.mac.value());
+            }
+            std::lock_guard<std::mutex> lock(mutex);
+            batches.push_back(keys);
+        });
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(0)));
+    ASSERT_TRUE(gate.waitFor(1));
+    // MAC 0 runs (held); a new job for it waits while others flow past it.
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(0, 2)));
+    for (int i = 1; i <= 20; ++i) {
+        q.push(job(i));
+    }
+    // The second worker drains the others, in batches of at most 8.
+    for (int t = 0; t < 1000 && q.depth() > 1; ++t) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_EQ(1u, q.depth());  // only MAC 0's second job: it waits for the first
+    gate.open();
+    ASSERT_TRUE(q.waitIdle(10000));
+    q.stop();
+    size_t total = 0;
+    for (const auto& b : batches) {
+        EXPECT_LE(b.size(), 8u);
+        std::set<uint64_t> unique(b.begin(), b.end());
+        EXPECT_EQ(b.size(), unique.size());
+        total += b.size();
+    }
+    EXPECT_EQ(22u, total);
+}

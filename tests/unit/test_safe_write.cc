@@ -307,3 +307,175 @@ TEST_F(SafeWrite, concurrentWritersLeaveWholeFiles) {
 }
 
 }  // namespace
+
+// ---- Group commit: OutputDir::Batch ----
+
+namespace {
+
+class SafeWriteBatch : public SafeWrite,
+                       public ::testing::WithParamInterface<OutputDir::BatchSync> {};
+
+std::vector<std::string> tempsIn(const std::string& dir) {
+    return (exists(dir) ? listDir(dir) : std::vector<std::string>{});
+}
+
+}  // namespace
+
+TEST_P(SafeWriteBatch, filesAppearOnlyAtCommit) {
+    OutputDir out(root_.path());
+    out.setBatchSync(GetParam());
+    ASSERT_EQ(WriteStatus::Written, out.write("yealink", "old.cfg", "old").status);
+    OutputDir::Batch b = out.begin();
+    size_t a = b.stage("", "y000000000000.cfg", "common");
+    size_t o = b.stage("yealink", "old.cfg", "new");
+    size_t c = b.stage("snom", "000413aabbcc.xml", "<x/>");
+    EXPECT_EQ(3u, b.pendingCount());
+    // Staged: nothing visible, the old file as it was, results not final.
+    EXPECT_FALSE(exists(root_ / "y000000000000.cfg"));
+    EXPECT_FALSE(exists(root_ / "snom/000413aabbcc.xml"));
+    EXPECT_EQ("old", readFile(root_ / "yealink/old.cfg"));
+    EXPECT_EQ(3u, tempsIn(tmpDir()).size());
+    EXPECT_EQ(WriteStatus::Failed, b.result(a).status);
+    b.commit();
+    for (size_t i : {a, o, c}) {
+        EXPECT_EQ(WriteStatus::Written, b.result(i).status) << i << ": " << b.result(i).error;
+    }
+    EXPECT_EQ("common", readFile(root_ / "y000000000000.cfg"));
+    EXPECT_EQ("new", readFile(root_ / "yealink/old.cfg"));
+    EXPECT_EQ("<x/>", readFile(root_ / "snom/000413aabbcc.xml"));
+    EXPECT_EQ(0640u, modeOf(root_ / "snom/000413aabbcc.xml"));
+    EXPECT_EQ(0750u, modeOf(root_ / "snom"));
+    EXPECT_TRUE(tempsIn(tmpDir()).empty());
+    EXPECT_EQ(0u, b.pendingCount());
+}
+
+TEST_P(SafeWriteBatch, oneFailureKeepsItsOldFileAndNotTheOthers) {
+    OutputDir out(root_.path());
+    out.setBatchSync(GetParam());
+    ASSERT_EQ(WriteStatus::Written, out.write("", "b.cfg", "old b").status);
+    ASSERT_EQ(WriteStatus::Written, out.write("", "c.cfg", "old c").status);
+    OutputDir::Batch b = out.begin();
+    size_t ia = b.stage("", "a.cfg", "new a");
+    size_t ib = b.stage("", "b.cfg", "new b");
+    size_t ic = b.stage("", "c.cfg", "new c");
+    size_t id = b.stage("", "d.cfg", "new d");
+    // b's temp vanishes before the commit (its sync fails); d's target becomes a
+    // non-empty folder (its rename fails).
+    std::vector<std::string> temps = tempsIn(tmpDir());
+    ASSERT_EQ(4u, temps.size());
+    for (const std::string& t : temps) {
+        if (t.rfind("b.cfg.", 0) == 0) {
+            ASSERT_EQ(0, ::unlink((tmpDir() + "/" + t).c_str()));
+        }
+    }
+    ASSERT_EQ(0, ::mkdir((root_ / "d.cfg").c_str(), 0750));
+    writeFile(root_ / "d.cfg/keep", "k");
+    b.commit();
+    // PerFile: b's sync fails; SyncFs: b's rename does.
+    EXPECT_EQ(WriteStatus::Failed, b.result(ib).status);
+    EXPECT_FALSE(b.result(ib).error.empty());
+    EXPECT_EQ("old b", readFile(root_ / "b.cfg"));
+    EXPECT_EQ(WriteStatus::Failed, b.result(id).status);
+    EXPECT_EQ("k", readFile(root_ / "d.cfg/keep"));
+    EXPECT_EQ(WriteStatus::Written, b.result(ia).status) << b.result(ia).error;
+    EXPECT_EQ(WriteStatus::Written, b.result(ic).status) << b.result(ic).error;
+    EXPECT_EQ("new a", readFile(root_ / "a.cfg"));
+    EXPECT_EQ("new c", readFile(root_ / "c.cfg"));
+    EXPECT_TRUE(tempsIn(tmpDir()).empty());
+}
+
+TEST_P(SafeWriteBatch, unchangedAndRepeatedPaths) {
+    OutputDir out(root_.path());
+    out.setBatchSync(GetParam());
+    ASSERT_EQ(WriteStatus::Written, out.write("", "same.cfg", "same").status);
+    const std::string file = root_ / "same.cfg";
+    ageFile(file);
+    ino_t inode = lstatOf(file).st_ino;
+    OutputDir::Batch b = out.begin();
+    size_t s = b.stage("", "same.cfg", "same");
+    EXPECT_EQ(WriteStatus::Unchanged, b.result(s).status);  // decided at once
+    EXPECT_TRUE(tempsIn(tmpDir()).empty());
+    // A common file staged by many phones: written once, then Unchanged.
+    size_t c1 = b.stage("", "common.cfg", "v1");
+    size_t c2 = b.stage("", "common.cfg", "v1");
+    // New content for a path staged earlier: the newer wins.
+    size_t n1 = b.stage("", "new.cfg", "first");
+    size_t n2 = b.stage("", "new.cfg", "second");
+    EXPECT_EQ(2u, b.pendingCount());
+    EXPECT_EQ(2u, tempsIn(tmpDir()).size());
+    b.commit();
+    EXPECT_EQ(WriteStatus::Unchanged, b.result(s).status);
+    EXPECT_EQ(946684800, lstatOf(file).st_mtime);
+    EXPECT_EQ(inode, lstatOf(file).st_ino);
+    EXPECT_EQ(WriteStatus::Written, b.result(c1).status);
+    EXPECT_EQ(WriteStatus::Unchanged, b.result(c2).status);
+    EXPECT_EQ("v1", readFile(root_ / "common.cfg"));
+    EXPECT_EQ(WriteStatus::Written, b.result(n1).status);
+    EXPECT_EQ(WriteStatus::Written, b.result(n2).status);
+    EXPECT_EQ("second", readFile(root_ / "new.cfg"));
+    EXPECT_TRUE(tempsIn(tmpDir()).empty());
+}
+
+TEST_P(SafeWriteBatch, uncommittedBatchLeavesNothing) {
+    OutputDir out(root_.path());
+    out.setBatchSync(GetParam());
+    ASSERT_EQ(WriteStatus::Written, out.write("", "kept.cfg", "old").status);
+    {
+        OutputDir::Batch b = out.begin();
+        b.stage("", "kept.cfg", "new");
+        b.stage("", "never.cfg", "x");
+        EXPECT_EQ(2u, tempsIn(tmpDir()).size());
+    }  // dropped without commit
+    EXPECT_TRUE(tempsIn(tmpDir()).empty());
+    EXPECT_EQ("old", readFile(root_ / "kept.cfg"));
+    EXPECT_FALSE(exists(root_ / "never.cfg"));
+}
+
+TEST_P(SafeWriteBatch, nothingOutsideOutputDir) {
+    OutputDir out(root_.path());
+    out.setBatchSync(GetParam());
+    ASSERT_EQ(0, ::symlink(other_.path().c_str(), (root_ / "yealink").c_str()));
+    ASSERT_EQ(0, ::mkdir((root_ / "snom").c_str(), 0750));
+    writeFile(other_ / "target.xml", "outside");
+    ASSERT_EQ(0, ::symlink((other_ / "target.xml").c_str(), (root_ / "snom/a.xml").c_str()));
+    OutputDir::Batch b = out.begin();
+    size_t viaLink = b.stage("yealink", "001565aabbcc.cfg", "secret");
+    size_t badName = b.stage("..", "x.cfg", "secret");
+    size_t badFile = b.stage("", "../x.cfg", "secret");
+    size_t overLink = b.stage("snom", "a.xml", "mine");
+    size_t fine = b.stage("", "ok.cfg", "ok");
+    EXPECT_EQ(WriteStatus::Failed, b.result(viaLink).status);
+    EXPECT_EQ(WriteStatus::Failed, b.result(badName).status);
+    EXPECT_EQ(WriteStatus::Failed, b.result(badFile).status);
+    b.commit();
+    EXPECT_EQ(WriteStatus::Failed, b.result(viaLink).status);
+    // A symlink as the target is replaced, never followed.
+    EXPECT_EQ(WriteStatus::Written, b.result(overLink).status) << b.result(overLink).error;
+    EXPECT_TRUE(S_ISREG(lstatOf(root_ / "snom/a.xml").st_mode));
+    EXPECT_EQ("outside", readFile(other_ / "target.xml"));
+    EXPECT_EQ(WriteStatus::Written, b.result(fine).status);
+    EXPECT_EQ((std::vector<std::string>{"target.xml"}), listDir(other_.path()));
+    EXPECT_FALSE(exists(root_.path() + "/../x.cfg"));
+    EXPECT_TRUE(tempsIn(tmpDir()).empty());
+}
+
+TEST_P(SafeWriteBatch, symlinkedRootFailsEveryFile) {
+    const std::string link = root_ / "link";
+    ASSERT_EQ(0, ::symlink(other_.path().c_str(), link.c_str()));
+    OutputDir out(link);
+    out.setBatchSync(GetParam());
+    OutputDir::Batch b = out.begin();
+    size_t i = b.stage("", "a.cfg", "secret");
+    b.commit();
+    EXPECT_EQ(WriteStatus::Failed, b.result(i).status);
+    EXPECT_NE(std::string::npos, b.result(i).error.find(link));
+    EXPECT_TRUE(listDir(other_.path()).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Sync, SafeWriteBatch,
+                         ::testing::Values(OutputDir::BatchSync::PerFile,
+                                           OutputDir::BatchSync::SyncFs),
+                         [](const ::testing::TestParamInfo<OutputDir::BatchSync>& p) {
+                             return (p.param == OutputDir::BatchSync::SyncFs ? "syncfs"
+                                                                              : "perfile");
+                         });
