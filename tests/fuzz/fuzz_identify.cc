@@ -35,13 +35,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t take = std::min<size_t>(std::min<size_t>(hlen, 16), avail);
     const uint8_t* hw = data + 2;
     std::string_view vc(reinterpret_cast<const char*>(data + 2 + take), avail - take);
-    Verdict v = identifier().identify(htype, hw, hlen <= avail ? hlen : take, vc);
+    // The length handed over: the claimed one when the bytes are there, else what is.
+    size_t passed = hlen <= avail ? hlen : take;
+    Verdict v = identifier().identify(htype, hw, passed, vc);
     // Invariants users rely on.
     if (v.phone) {
         if (v.vendor < 0 || static_cast<size_t>(v.vendor) >= identifier().catalogue().vendors().size()) {
             std::abort();
         }
-        if (htype != 1 || hlen != 6 || v.macProblem != MacProblem::None) {
+        if (htype != 1 || passed != 6 || v.macProblem != MacProblem::None) {
             std::abort();
         }
         for (char c : v.model) {
