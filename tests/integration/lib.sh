@@ -135,14 +135,20 @@ pp_start_kea() {
         ${PP_KEA_WRAPPER:-} kea-dhcp4 -c "$config" -p "$DHCP_PORT" -P "$((DHCP_PORT + 1))" > "$WORK/kea/stdout.log" 2>&1 &
     KEA_PID=$!
     PIDS+=($KEA_PID)
+    pp_await_kea "$KEA_PID" "$WORK/kea.log" "$WORK/kea/stdout.log" "kea-dhcp4"
+}
+
+# pp_await_kea PID KEA_LOG STDOUT_LOG WHAT: waits (10 s) for DHCP4_STARTED in KEA_LOG;
+# if the process dies or never starts, shows its output and errors and fails.
+pp_await_kea() {
     for _ in $(seq 100); do
-        grep -q "DHCP4_STARTED" "$WORK/kea.log" 2>/dev/null && return 0
-        kill -0 "$KEA_PID" 2>/dev/null || break
+        grep -q "DHCP4_STARTED" "$2" 2>/dev/null && return 0
+        kill -0 "$1" 2>/dev/null || break
         sleep 0.1
     done
-    cat "$WORK/kea/stdout.log" >&2 || true
-    grep -E "ERROR|FATAL" "$WORK/kea.log" >&2 || true
-    pp_fail "kea-dhcp4 did not start"
+    cat "$3" >&2 || true
+    grep -E "ERROR|FATAL" "$2" >&2 || true
+    pp_fail "$4 did not start"
 }
 
 # pp_kea_config TEMPLATE OUTPUT: fills @WORK@ @OUT@ @HOOK@ @PROFILES@ @HTTP_PORT@ @TFTP_PORT@.

@@ -185,14 +185,7 @@ start_peer() {  # NAME NS: kea-dhcp4 in the namespace; sets PID_<NAME>
     pid=$!
     PIDS+=($pid)
     printf -v "PID_$1" '%s' "$pid"
-    for _ in $(seq 100); do
-        grep -q "DHCP4_STARTED" "$d/kea.log" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    cat "$d/stdout.log" >&2 || true
-    grep -E "ERROR|FATAL" "$d/kea.log" >&2 || true
-    pp_fail "kea-dhcp4 $1 did not start"
+    pp_await_kea "$pid" "$d/kea.log" "$d/stdout.log" "kea-dhcp4 $1"
 }
 ha_state() {  # ADDR: the peer's HA state, from its own HTTP listener
     inns "$NS_C" curl -s -m 1 -H 'Content-Type: application/json' \
