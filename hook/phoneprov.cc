@@ -484,8 +484,10 @@ bool PhoneProv::hold(const PacketVerdict& v, const Pkt4Ptr& response) {
             return (false);
         }
         parked_.emplace(v.mac.value(),
-                        Parked{response, std::chrono::steady_clock::now() +
-                                             std::chrono::milliseconds(config_.renderWaitMs)});
+                        Parked{response,
+                               std::chrono::steady_clock::now() +
+                                   std::chrono::milliseconds(config_.renderWaitMs),
+                               isc::dhcp::Pkt4Ptr(), isc::hooks::ParkingLotHandlePtr()});
     }
     park_cv_.notify_all();
     // The render may have finished between the check and the holding.

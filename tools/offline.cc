@@ -3,6 +3,7 @@
 #include "args.h"
 #include "commands.h"
 
+#include <host_db.h>
 #include <identify.h>
 #include <options.h>
 #include <params.h>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <unordered_set>
 #include <unistd.h>
 
 using namespace phoneprov;
@@ -190,7 +192,8 @@ int cmdRender(int argc, char** argv) {
             std::printf("usage: phoneprov render --config kea.json [--mac MAC] [--output DIR]\n"
                         "  [--vendor ID] [--model M] [--ip A] [--quiet]\n"
                         "Renders the files of every phone with a reservation (or one MAC)\n"
-                        "into DIR (default: the hook's output-dir), as the hook would.\n");
+                        "into DIR (default: the hook's output-dir), as the hook would.\n"
+                        "Reservations come from the file and from its hosts-database(s).\n");
             return (a.has("help") ? 0 : 1);
         }
         nlohmann::json kea = parseKeaConfigText(readText(a.get("config")), a.get("config"));
@@ -218,6 +221,20 @@ int cmdRender(int argc, char** argv) {
         if (!bad.empty()) {
             throw ConfigError(bad);
         }
+        // Kea's host databases (hosts-database(s)) hold the phones the file has no
+        // data for, as in the hook: a reservation in the file wins.
+        std::shared_ptr<isc::phoneprov::HostDb> db = isc::phoneprov::HostDb::fromConfig(kea);
+        if (db) {
+            isc::phoneprov::HostDb::initStandaloneLogging("phoneprov");
+        }
+        auto fromDb = [&](nlohmann::json list) {
+            std::vector<std::string> unusable;
+            HostIndexPtr index = HostIndex::build({{"reservations", std::move(list)}}, unusable);
+            for (const auto& p : unusable) {
+                std::fprintf(stderr, "warning: database reservation %s\n", p.c_str());
+            }
+            return (index);
+        };
         std::vector<HostEntry> todo;
         if (a.has("mac")) {
             auto mac = parseMac(a.get("mac"));
@@ -225,14 +242,35 @@ int cmdRender(int argc, char** argv) {
                 throw UsageError("'" + a.get("mac") + "' is not a MAC address");
             }
             const HostEntry* h = hosts->find(*mac);
+            HostIndexPtr dbHosts;
+            if ((!h || !h->hasData) && db) {
+                dbHosts = fromDb(db->find(*mac));
+                if (const HostEntry* d = dbHosts->find(*mac)) {
+                    h = d;
+                }
+            }
             HostEntry e = h ? *h : HostEntry();
             e.mac = *mac;
             todo.push_back(e);
         } else {
+            std::unordered_set<uint64_t> seen;
             for (const auto& h : hosts->all()) {
                 if (h.second.hasData) {
                     todo.push_back(h.second);
+                    seen.insert(h.first);
                 }
+            }
+            if (db) {
+                nlohmann::json list = nlohmann::json::array();
+                db->forEach([&](nlohmann::json&& host) { list.push_back(std::move(host)); });
+                HostIndexPtr dbHosts = fromDb(std::move(list));
+                for (const auto& h : dbHosts->all()) {
+                    if (h.second.hasData && seen.count(h.first) == 0) {
+                        todo.push_back(h.second);
+                    }
+                }
+                std::fprintf(stderr, "%zu phones with data in the host database(s)\n",
+                             dbHosts->withData());
             }
             std::sort(todo.begin(), todo.end(), [](const HostEntry& x, const HostEntry& y) {
                 return (x.mac.value() < y.mac.value());

@@ -3,8 +3,9 @@
 # from `kea-admin db-init pgsql`, reservations inserted with SQL, kea-dhcp4 with
 # `hosts-database` and the hook. A Yealink and a Polycom boot: Kea gives the reserved
 # address, the hook its options and a file with the account from the database,
-# served by nginx. Then the database goes down: the files stay as they were, the
-# failure is logged; it comes back: the next sighting renders the new data.
+# served by nginx. `phoneprov render` reads the same database offline. Then the database
+# goes down: the files stay as they were, the failure is logged; it comes back: the next
+# sighting renders the new data.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg_lib.sh"
 pp_setup
@@ -14,6 +15,9 @@ pp_pg_add_host 00:15:65:aa:bb:01 127.0.0.51 1 desk-1 \
     '{"phoneprov": {"sip-server": "127.0.0.1", "accounts": [{"user": "2001", "password": "db-pw-one", "display-name": "Desk One"}]}}'
 pp_pg_add_host 00:04:f2:aa:bb:02 127.0.0.52 1 desk-2 \
     '{"phoneprov": {"sip-server": "127.0.0.1", "accounts": [{"user": "2002", "password": "db-pw-two", "display-name": "Desk Two"}]}}'
+# A phone that never boots in this test: only the offline render makes its file.
+pp_pg_add_host 00:15:65:aa:bb:03 127.0.0.53 1 desk-3 \
+    '{"phoneprov": {"sip-server": "127.0.0.1", "accounts": [{"user": "2003", "password": "db-pw-three"}]}}'
 
 HTTP=$(pp_free_port 18280); pp_start_nginx "$HTTP"
 cat > "$WORK/kea.json" <<CONF
@@ -55,6 +59,25 @@ boot 00:04:f2:aa:bb:02 "FileTransport PolycomVVX-VVX_450-UA/6.4.3.5018" '{mac}-u
 [ "$(jq -r .assigned "$WORK/p.json")" = 127.0.0.52 ] || pp_fail "Polycom address"
 grep -q 'reg.1.auth.password="db-pw-two"' "$OUT/polycom/0004f2aabb02-user.cfg" || pp_fail "Polycom account"
 ! grep -q "db-pw-" "$WORK/kea.log" || pp_fail "a password from the database reached the log"
+
+# Offline, from the same configuration: every phone of the database, or one MAC.
+mkdir -p "$WORK/offline" "$WORK/one"
+"$PHONEPROV" render --config "$WORK/kea.json" --output "$WORK/offline" > "$WORK/render.out" \
+    2> "$WORK/render.err" || { cat "$WORK/render.err"; pp_fail "phoneprov render with hosts-database"; }
+grep -q "^3 phones with data in the host database" "$WORK/render.err" \
+    || { cat "$WORK/render.err"; pp_fail "phoneprov render did not read the three database phones"; }
+cmp "$Y" "$WORK/offline/yealink/001565aabb01.cfg" || pp_fail "offline render differs from the hook's"
+grep -q 'reg.1.auth.password="db-pw-two"' "$WORK/offline/polycom/0004f2aabb02-user.cfg" \
+    || pp_fail "offline Polycom account"
+grep -qxF "account.1.password = db-pw-three" "$WORK/offline/yealink/001565aabb03.cfg" \
+    || pp_fail "offline render of a database-only phone"
+[ ! -e "$OUT/yealink/001565aabb03.cfg" ] || pp_fail "the hook rendered a phone it never saw"
+! grep -q "db-pw-\|$PG_PASSWORD" "$WORK/render.err" "$WORK/render.out" || pp_fail "phoneprov render printed a secret"
+"$PHONEPROV" render --config "$WORK/kea.json" --output "$WORK/one" --mac 00:15:65:aa:bb:03 \
+    > "$WORK/one.out" 2>&1 || { cat "$WORK/one.out"; pp_fail "phoneprov render --mac with hosts-database"; }
+cmp "$WORK/offline/yealink/001565aabb03.cfg" "$WORK/one/yealink/001565aabb03.cfg" \
+    || pp_fail "render --mac from the database differs"
+[ ! -e "$WORK/one/polycom/0004f2aabb02-user.cfg" ] || pp_fail "render --mac rendered another phone"
 
 # The database goes down; the Yealink's data changed there just before.
 pp_pg_sql "UPDATE hosts SET user_context = replace(user_context, 'db-pw-one', 'db-pw-new')
