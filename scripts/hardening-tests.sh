@@ -3,6 +3,9 @@
 # ctest run; or alone, after ./scripts/install-deps.sh):
 #   fuzz  clang + libFuzzer build (build-fuzz): every fuzz target runs for
 #         FUZZ_SECONDS (20) from its stored corpus; a crash fails the stage.
+#         The long run (docs/security.md): FUZZ_RUNS=10000000 runs each target that
+#         many executions instead; FUZZ_ONLY="sip dhcp" picks targets; the
+#         libFuzzer logs are kept in FUZZ_LOGS when it is set.
 #   asan  AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan): the unit,
 #         callout/load (tests/hook) and fuzz-replay tests.
 #   tsan  ThreadSanitizer build of the hook and the tool (build-tsan): the
@@ -18,7 +21,8 @@ STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=(fuzz asan tsan)
 JOBS=${JOBS:-$(nproc)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-FUZZ_TARGETS=(identify sip render params dhcp)
+FUZZ_TARGETS=(${FUZZ_ONLY:-identify sip render params dhcp})
+FUZZ_RUNS=${FUZZ_RUNS:-}
 LAUNCHER=()
 command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 declare -A TOOK
@@ -39,15 +43,19 @@ stage_fuzz() {
     for t in "${FUZZ_TARGETS[@]}"; do
         mkdir -p "$tmp/$t"
         # New inputs go to the temp folder; the stored corpus is read only.
-        if ! build-fuzz/tests/fuzz_$t -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+        local bound=(-max_total_time="$FUZZ_SECONDS") took=$SECONDS
+        [ -z "$FUZZ_RUNS" ] || bound=(-runs="$FUZZ_RUNS")
+        if ! build-fuzz/tests/fuzz_$t "${bound[@]}" -timeout=10 -rss_limit_mb=2048 \
                 -max_len=4096 -print_final_stats=1 -artifact_prefix="$tmp/$t/" \
                 "$tmp/$t" "tests/fuzz/corpus/$t" > "$tmp/$t.log" 2>&1; then
+            [ -z "${FUZZ_LOGS:-}" ] || { mkdir -p "$FUZZ_LOGS"; cp "$tmp/$t.log" "$FUZZ_LOGS/"; }
             tail -60 "$tmp/$t.log"
             ls "$tmp/$t"/crash-* "$tmp/$t"/leak-* "$tmp/$t"/timeout-* 2>/dev/null || true
             echo "FAIL: fuzz_$t found a problem (add the artifact to tests/fuzz/corpus/$t)" >&2
             return 1
         fi
-        echo "fuzz_$t: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$tmp/$t.log" | awk '{print $2}') executions in ${FUZZ_SECONDS}s, no crash"
+        [ -z "${FUZZ_LOGS:-}" ] || { mkdir -p "$FUZZ_LOGS"; cp "$tmp/$t.log" "$FUZZ_LOGS/"; }
+        echo "fuzz_$t: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$tmp/$t.log" | awk '{print $2}') executions in $((SECONDS - took))s, no crash, corpus $(ls "$tmp/$t" | wc -l) new inputs"
     done
 }
 

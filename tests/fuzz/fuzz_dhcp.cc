@@ -12,6 +12,8 @@
 // for a packet identified as a phone; every rendered file name is one safe path
 // component (or dir/name) and no per-device file is rendered without reservation
 // data; an error text never holds a reservation value.
+#include "fuzz_check.h"
+
 #include <config.h>
 
 #include "phoneprov.h"
@@ -43,12 +45,7 @@ using namespace isc::hooks;
 
 namespace {
 
-void check(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
+using phoneprov_fuzz::check;
 
 std::string outDir;
 

@@ -2,6 +2,8 @@
 // libFuzzer target: MAC and option 60 normalisation and identification, with the
 // real catalogue and IEEE registry. Input: byte 0 htype, byte 1 hlen (any value),
 // then up to 16 chaddr bytes, then the vendor class (any bytes).
+#include "fuzz_check.h"
+
 #include <catalogue.h>
 #include <identify.h>
 #include <registry.h>
@@ -11,6 +13,8 @@
 #include <string_view>
 
 using namespace phoneprov;
+
+using phoneprov_fuzz::check;
 
 namespace {
 
@@ -40,21 +44,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Verdict v = identifier().identify(htype, hw, passed, vc);
     // Invariants users rely on.
     if (v.phone) {
-        if (v.vendor < 0 || static_cast<size_t>(v.vendor) >= identifier().catalogue().vendors().size()) {
-            std::abort();
-        }
-        if (htype != 1 || passed != 6 || v.macProblem != MacProblem::None) {
-            std::abort();
-        }
+        check(v.vendor >= 0 && static_cast<size_t>(v.vendor) < identifier().catalogue().vendors().size(),
+              "a vendor index outside the catalogue");
+        check(htype == 1 && passed == 6 && v.macProblem == MacProblem::None,
+              "a phone without a 6-byte Ethernet MAC");
         for (char c : v.model) {
-            bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-            if (!ok) {
-                std::abort();
-            }
+            check((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-',
+                  "a model with a character outside [A-Z0-9._-]");
         }
-        if (v.model.size() > 32) {
-            std::abort();
-        }
+        check(v.model.size() <= 32, "a model longer than 32");
     }
     return (0);
 }

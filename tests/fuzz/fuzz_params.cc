@@ -5,6 +5,8 @@
 // Invariants: a bad configuration is refused with ConfigError only (which load()
 // logs, naming the key), never another exception or a crash; an accepted one holds
 // the ranges the hook relies on.
+#include "fuzz_check.h"
+
 #include <catalogue.h>
 #include <params.h>
 #include <provisioner.h>
@@ -19,12 +21,7 @@ using namespace phoneprov;
 
 namespace {
 
-void check(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
+using phoneprov_fuzz::check;
 
 const CataloguePtr& catalogue() {
     static const CataloguePtr c = [] {

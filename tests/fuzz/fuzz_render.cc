@@ -12,6 +12,8 @@
 // Invariants: values never add lines to a `key = value` file nor markup to an XML
 // file; refused characters are refused; file names are one safe component; a
 // password from the reservation never lands in a common file or an error text.
+#include "fuzz_check.h"
+
 #include <catalogue.h>
 #include <mac.h>
 #include <params.h>
@@ -30,12 +32,7 @@ using namespace phoneprov;
 
 namespace {
 
-void check(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
+using phoneprov_fuzz::check;
 
 std::vector<std::string> split(const uint8_t* data, size_t size) {
     std::vector<std::string> parts(1);
