@@ -79,18 +79,21 @@ void HostIndex::add(const nlohmann::json& host, std::vector<std::string>& proble
         return;
     }
     entry.hasData = true;
-    entry.data = (*ctx)["phoneprov"];
-    std::string bad = checkDeviceData(entry.data);
+    const nlohmann::json& data = (*ctx)["phoneprov"];
+    entry.dataText = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string bad = checkDeviceData(data);
     if (!bad.empty()) {
         // Kept, so that the render logs and counts the refusal for this phone.
         problems.push_back(mac->colon() + ": " + bad);
     }
-    if (entry.data.is_object()) {
-        if (entry.data.contains("vendor") && entry.data["vendor"].is_string()) {
-            entry.pinVendor = entry.data["vendor"].get<std::string>();
+    if (data.is_object()) {
+        auto vendor = data.find("vendor");
+        if (vendor != data.end() && vendor->is_string()) {
+            entry.pinVendor = vendor->get<std::string>();
         }
-        if (entry.data.contains("model") && entry.data["model"].is_string()) {
-            entry.pinModel = entry.data["model"].get<std::string>();
+        auto model = data.find("model");
+        if (model != data.end() && model->is_string()) {
+            entry.pinModel = model->get<std::string>();
         }
     }
     ++withData_;

@@ -16,6 +16,7 @@
 #include <util/multi_threading_mgr.h>
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <arpa/inet.h>
 #include <cstring>
 #include <fcntl.h>
@@ -89,6 +90,14 @@ bool recall(const Pkt4& query, bool& phone, PacketVerdict& v, uint64_t generatio
 std::string ipText(uint32_t ip) {
     return (std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 0xff) + "." +
             std::to_string((ip >> 8) & 0xff) + "." + std::to_string(ip & 0xff));
+}
+
+/// glibc keeps freed heap for later allocations; the configuration's temporary
+/// copy would otherwise stay resident for the life of the process. Give it back.
+void releaseFreedMemory() {
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }
 
 }  // namespace
@@ -313,10 +322,17 @@ void PhoneProv::stop() {
 
 bool PhoneProv::configured(const ConstElementPtr& config) {
     std::vector<std::string> problems;
-    nlohmann::json json = toJson(config);
-    core::HostIndexPtr index = core::HostIndex::build(json, problems);
-    bool classes = config_.clientClasses == "always" ||
-                   (config_.clientClasses == "auto" && core::configUsesPhoneClasses(json));
+    core::HostIndexPtr index;
+    bool classes = config_.clientClasses == "always";
+    {
+        // The whole configuration as JSON (with 100,000 reservations, hundreds of MB
+        // at its peak): only while the index is built.
+        nlohmann::json json = toJson(config);
+        index = core::HostIndex::build(json, problems);
+        classes = classes ||
+                  (config_.clientClasses == "auto" && core::configUsesPhoneClasses(json));
+    }
+    releaseFreedMemory();
     add_classes_ = classes;
     LOG_INFO(phoneprov_logger, PHONEPROV_CONFIGURED)
         .arg(index->size())
@@ -733,8 +749,8 @@ bool PhoneProv::stageWith(const core::Provisioning& plan, const core::Mac& mac, 
             return (false);
         }
     }
-    const nlohmann::json* data = host && host->hasData ? &host->data : nullptr;
-    staged = plan.stage(batch, vendor, model, mac, ip, data);
+    nlohmann::json data = host ? host->data() : nlohmann::json();
+    staged = plan.stage(batch, vendor, model, mac, ip, host && host->hasData ? &data : nullptr);
     return (true);
 }
 

@@ -318,9 +318,10 @@ int cmdRender(int argc, char** argv) {
                              h.mac.colon().c_str());
                 continue;
             }
+            nlohmann::json data = h.data();
             staged.emplace_back(h.mac, prov->stage(batch, v.vendor, v.model, h.mac,
                                                    a.get("ip", h.ip),
-                                                   h.hasData ? &h.data : nullptr));
+                                                   h.hasData ? &data : nullptr));
             if (staged.size() >= kBatchPhones) {
                 flush();
                 batch = out.begin();

@@ -530,8 +530,9 @@ private:
         }
         recent_[mac.value()] = {now, ip};
         const HostEntry* host = s.hosts->find(mac);
+        nlohmann::json data = host ? host->data() : nlohmann::json();
         RenderOutcome r = s.provisioning->render(*s.output, v.vendor, v.model, mac, ip,
-                                                 host && host->hasData ? &host->data : nullptr);
+                                                 host && host->hasData ? &data : nullptr);
         for (const std::string& e : r.errors) {
             logLine(Level::Error, mac.colon() + ": " + e);
         }

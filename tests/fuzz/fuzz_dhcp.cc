@@ -166,7 +166,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             return (::phoneprov::HostIndex::build(nlohmann::json::parse(kConfig), problems));
         }();
         const ::phoneprov::HostEntry* host = hosts->find(v.mac);
-        const nlohmann::json* device = host && host->hasData ? &host->data : nullptr;
+        nlohmann::json deviceData = host ? host->data() : nlohmann::json();
+        const nlohmann::json* device = host && host->hasData ? &deviceData : nullptr;
         std::vector<std::string> errors;
         int skipped = 0;
         auto files = p.provisioning().renderFiles(v.vendor, v.model, v.mac, "192.0.2.100", device,

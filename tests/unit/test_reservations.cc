@@ -69,7 +69,7 @@ TEST(HostIndex, globalSubnetAndSharedNetworkReservations) {
     EXPECT_EQ("yealink", h1->pinVendor);  // the first reservation with data wins
     EXPECT_EQ("T46S", h1->pinModel);
     EXPECT_EQ("10.0.0.11", h1->ip);
-    EXPECT_EQ("1001", h1->data["accounts"][0]["user"]);
+    EXPECT_EQ("1001", h1->data()["accounts"][0]["user"]);
     // Codes of every reservation of the MAC, valid ones only.
     EXPECT_EQ((std::vector<uint8_t>{66, 150, 67}), h1->optionCodes);
 
@@ -80,7 +80,7 @@ TEST(HostIndex, globalSubnetAndSharedNetworkReservations) {
     EXPECT_EQ("", h2->pinVendor);
     EXPECT_EQ("", h2->pinModel);
     EXPECT_EQ("10.0.0.12", h2->ip);
-    EXPECT_EQ("pbx", h2->data["sip-server"]);
+    EXPECT_EQ("pbx", h2->data()["sip-server"]);
     EXPECT_TRUE(h2->optionCodes.empty());
 
     // Shared network: bad data is kept (the render refuses it) and reported (with the
