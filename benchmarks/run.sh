@@ -12,7 +12,9 @@
 #   --only    comma-separated subset of: throughput,cost,storm,render,rss
 #   --keep    keep the work folder (configs, logs)
 # env: BUILD_DIR (default ./build), BENCH_TRIAL_S (seconds per rate step, default 5),
-#      BENCH_STORM_PHONES (10000), BENCH_RSS_HOSTS (100000), BENCH_PHONES (1000)
+#      BENCH_STORM_PHONES (10000), BENCH_STORM_REPEAT (3), BENCH_STORM_SETUPS ("alone
+#      hook-norender hook"), BENCH_RSS_HOSTS (100000),
+#      BENCH_PHONES (1000)
 # Needs root (ip netns), kea-dhcp4, perfdhcp (Debian: kea-admin), valgrind, jq, and a build.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,9 +39,11 @@ want() { case ",$ONLY," in *",$1,"*) return 0;; esac; return 1; }
 if [ "$SMOKE" = 1 ]; then
     PHONES=${BENCH_PHONES:-40} TRIAL_S=${BENCH_TRIAL_S:-1} RATE0=50 MAX_TRIALS=1 WAIT_US=300000
     CG_N=10 CG_RATE=10 STORM=${BENCH_STORM_PHONES:-60} RENDER_N=60 RSS_HOSTS=${BENCH_RSS_HOSTS:-200}
+    STORM_REPEAT=${BENCH_STORM_REPEAT:-1}
 else
     PHONES=${BENCH_PHONES:-1000} TRIAL_S=${BENCH_TRIAL_S:-5} RATE0=250 MAX_TRIALS=8 WAIT_US=1000000
     CG_N=600 CG_RATE=25 STORM=${BENCH_STORM_PHONES:-10000} RENDER_N=10000 RSS_HOSTS=${BENCH_RSS_HOSTS:-100000}
+    STORM_REPEAT=${BENCH_STORM_REPEAT:-3}
 fi
 VC=yealink
 VCHEX=$(printf '%s' "$VC" | od -An -tx1 | tr -d ' \n')
@@ -293,23 +297,24 @@ if want throughput; then
     done
 fi
 
-# --- boot storm: every phone at once (perfdhcp --scenario avalanche, distinct MACs) ---
-# Time until every phone has its ACK and, with rendering on, its complete file: the run
-# ends when the output folder equals the files `phoneprov render` writes for the same
-# reservations (byte for byte), polled every 0.1 s.
-declare -A STORM_T STORM_T50 STORM_TPUT STORM_FILES
-# t_half LOG N T0: seconds from T0 (time of day) until half of the N phones have their ACK,
-# from perfdhcp's "still waiting" lines (clients without OFFER + REQUESTs without ACK).
-# Unlike the time until the very last ACK, not at the mercy of perfdhcp's back-off rounds.
-t_half() {
-    awk -v n="$2" -v t0="$3" '
-        function tod(s,  a) { split(s, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
-        BEGIN { t0 = tod(t0) }
-        /DISCOVER-OFFER: still waiting for/ { x = $7; seen = 1 }
-        /REQUEST-ACK: still waiting for/ && seen {
-            if (x + $7 <= n / 2) { t = tod($2) - t0; if (t < 0) t += 86400; printf "%.2f", t; exit }
-        }' "$1"
-}
+# --- boot storm: every phone at once, across vendors ----------------------------------
+# STORM phones of five vendors (MAC prefix, option 60 with the model, a reservation each)
+# boot at once: one perfdhcp --scenario avalanche per vendor, each in its own client
+# namespace on a bridge in front of Kea, all started together. Reported: the time until
+# every phone has its ACK and, rendering on, its complete file (the output folder equals
+# what `phoneprov render` writes for the same reservations, byte for byte, polled every
+# 0.1 s), and Kea's CPU time over the storm. perfdhcp's back-off doubles up to tens of
+# seconds, so one packet dropped in a late round moves "all" by a whole round (33 s or 65 s
+# for the same setup): each setup runs STORM_REPEAT times, interleaved, and the median is
+# reported with every run. Kea's CPU time does not depend on the rounds.
+STORM_GROUPS=(
+    "yealink|00:15:65|yealink|"
+    "grandstream|00:0b:82|Grandstream GXP1628 dslforum.org|GXP1628"
+    "polycom|00:04:f2|Polycom-VVX310|VVX310"
+    "snom|00:04:13|snomD785|D785"
+    "cisco-mpp|00:26:99|Cisco Systems, Inc. IP Phone CP-7841-3PCC|CP-7841-3PCC"
+)
+declare -A STORM_T STORM_RUNS STORM_CPU STORM_TPUT STORM_FILES
 ref_render() {  # ref_render CONFIG DIR -> "wall_s cpu_s" to render every reservation offline
     local cfg=$1 dir=$2 t TIMEFORMAT='%R %U %S'
     rm -rf "$dir"; mkdir -p "$dir"
@@ -317,49 +322,103 @@ ref_render() {  # ref_render CONFIG DIR -> "wall_s cpu_s" to render every reserv
     awk -v t="$t" 'BEGIN{split(t, a, " "); printf "%.2f %.2f\n", a[1], a[2] + a[3]}'
 }
 files_of() { find "$1" -path "*/.phoneprov-tmp" -prune -o -type f -print | wc -l; }
+cpu_of() {  # cpu_of PID: user + system seconds so far
+    awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz}' "/proc/$1/stat"
+}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'; }
+# storm_net: server namespace $TAG-st with a bridge bench0 (10.77.0.1/16), one client
+# namespace $TAG-ctG per vendor group (10.77.0.(2+G)/16), each on a veth to the bridge.
+storm_net() {
+    local s="$TAG-st" g c
+    ip netns add "$s"; NSS+=("$s")
+    ip -n "$s" link set lo up
+    ip -n "$s" link add bench0 type bridge
+    ip -n "$s" addr add 10.77.0.1/16 dev bench0
+    ip -n "$s" link set bench0 up
+    for g in "${!STORM_GROUPS[@]}"; do
+        c="$TAG-ct$g"
+        ip netns add "$c"; NSS+=("$c")
+        ip link add "${TAG}t$g" netns "$s" type veth peer name "${TAG}u$g" netns "$c"
+        ip -n "$s" link set "${TAG}t$g" master bench0 up
+        ip -n "$c" addr add "10.77.0.$((2 + g))/16" dev "${TAG}u$g"
+        ip -n "$c" link set lo up; ip -n "$c" link set "${TAG}u$g" up
+    done
+}
+# storm_once SETUP ROUND: one storm against a fresh Kea; records time, CPU, files
+storm_once() {
+    local s=$1 r=$2 g oui vc per pids=() t0 t1 c0 c1 acks=0 a files="-" t early
+    per=$((STORM / ${#STORM_GROUPS[@]}))
+    rm -rf "$d/out"; mkdir -p "$d/out"
+    : > "$d/kea.log"
+    kea_start t "$d/$s.json" "$d/$s.$r.kea.out"
+    kea_ready t || { cat "$d/$s.$r.kea.out" >&2; exit 1; }
+    c0=$(cpu_of "${KEA_PIDS[t]}")
+    t0=$(date +%s.%N)
+    for g in "${!STORM_GROUPS[@]}"; do
+        IFS='|' read -r _ oui vc _ <<< "${STORM_GROUPS[$g]}"
+        timeout 600 ip netns exec "$TAG-ct$g" perfdhcp -4 -l "10.77.0.$((2 + g))" \
+            -b "mac=$oui:00:00:00" -o "60,$(printf '%s' "$vc" | od -An -tx1 | tr -d ' \n')" \
+            --scenario avalanche -R "$per" 10.77.0.1 > "$d/$s.$r.$g.storm.log" 2>&1 &
+        pids+=($!)
+    done
+    for g in "${pids[@]}"; do wait "$g" || true; done
+    t1=$(date +%s.%N)
+    for g in "${!STORM_GROUPS[@]}"; do
+        a=$(stat_of "$d/$s.$r.$g.storm.log" REQUEST-ACK "received packets")
+        acks=$((acks + ${a:-0}))
+    done
+    if [ "$s" = hook ]; then
+        # bounded wait for the last file (the ACKs already waited for theirs by default)
+        for _ in $(seq 1200); do
+            [ "$(files_of "$d/out")" -ge "$want_files" ] && break
+            sleep 0.1
+        done
+        t1=$(date +%s.%N)
+        early=$(grep -c PHONEPROV_UNPARK_TIMEOUT "$d/kea.log" 2>/dev/null || true)
+        if diff -rq -x .phoneprov-tmp "$d/ref" "$d/out" > "$d/storm.diff" 2>&1; then
+            files="$want_files/$want_files; ${early:-0} ACKs left before their file (render-wait-ms)"
+        else
+            files="$(files_of "$d/out")/$want_files (incomplete: $(wc -l < "$d/storm.diff") differ)"
+        fi
+        # the worst round counts
+        case ${STORM_FILES[$s]:-} in *incomplete*) ;; *) STORM_FILES[$s]=$files;; esac
+    fi
+    c1=$(cpu_of "${KEA_PIDS[t]}")
+    kea_stop t
+    t=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b - a}')
+    log "  $s round $r: $t s, Kea CPU $(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b - a}') s, $acks ACKs"
+    [ "$acks" -ge "$((per * ${#STORM_GROUPS[@]}))" ] || STORM_SHORT[$s]="only $acks ACKs in round $r"
+    STORM_RUNS[$s]="${STORM_RUNS[$s]:-} $t"
+    STORM_CPUS[$s]="${STORM_CPUS[$s]:-} $(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b - a}')"
+}
 
 if want storm; then
     d="$WORK/storm"
-    configs "$d" "$STORM" 0
+    declare -A STORM_SHORT STORM_CPUS
+    storm_net
+    printf '[' > "$d.groups.json"
+    for g in "${!STORM_GROUPS[@]}"; do
+        IFS='|' read -r v oui _ m <<< "${STORM_GROUPS[$g]}"
+        printf '%s{"vendor": "%s", "oui": "%s", "model": "%s"}' "$([ "$g" = 0 ] || echo ,)" "$v" "$oui" "$m" >> "$d.groups.json"
+    done
+    echo ']' >> "$d.groups.json"
+    configs "$d" "$STORM" 0 --groups "$d.groups.json"
     jq '.Dhcp4["hooks-libraries"][0].parameters.render = false' "$d/hook.json" > "$d/hook-norender.json"
     log "storm: reference render of $STORM phones"
     STORM_REF=$(ref_render "$d/hook.json" "$d/ref")
     want_files=$(files_of "$d/ref")
+    for r in $(seq "$STORM_REPEAT"); do
+        for s in ${BENCH_STORM_SETUPS:-alone hook-norender hook}; do
+            log "storm: $s, $STORM phones of ${#STORM_GROUPS[@]} vendors, round $r of $STORM_REPEAT"
+            storm_once "$s" "$r"
+        done
+    done
     for s in alone hook-norender hook; do
-        log "storm: $s, $STORM phones"
-        rm -rf "$d/out"; mkdir -p "$d/out"
-        kea_start 0 "$d/$s.json" "$d/$s.kea.out"
-        kea_ready 0 || { cat "$d/$s.kea.out" >&2; exit 1; }
-        t0=$(date +%s.%N) t0_tod=$(date +%H:%M:%S.%N)
-        perf 0 --scenario avalanche -R "$STORM" > "$d/$s.storm.log" 2>&1 || true
-        t1=$(date +%s.%N)
-        acks=$(stat_of "$d/$s.storm.log" REQUEST-ACK "received packets")
-        acks=${acks:-0}
-        files="-"
-        if [ "$s" = hook ]; then
-            # bounded wait for the last file (the ACKs already waited for theirs by default)
-            for _ in $(seq 1200); do
-                [ "$(files_of "$d/out")" -ge "$want_files" ] && break
-                sleep 0.1
-            done
-            t1=$(date +%s.%N)
-            early=$(grep -c PHONEPROV_UNPARK_TIMEOUT "$d/kea.log" 2>/dev/null || true)
-            if diff -rq -x .phoneprov-tmp "$d/ref" "$d/out" > "$d/storm.diff" 2>&1; then
-                files="$want_files/$want_files; ${early:-0} ACKs left before their file (render-wait-ms)"
-            else
-                files="$(files_of "$d/out")/$want_files (incomplete: $(wc -l < "$d/storm.diff") differ)"
-            fi
-        fi
-        kea_stop 0
-        t=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b - a}')
-        [ "$acks" -ge "$STORM" ] || t="$t (only $acks ACKs)"
-        STORM_T[$s]=$t
-        STORM_T50[$s]=$(t_half "$d/$s.storm.log" "$STORM" "$t0_tod")
-        [ -n "${STORM_T50[$s]}" ] || STORM_T50[$s]=${t%% *}
-        # ACKs per second while the storm lasted (perfdhcp's own clock)
-        pt=$(awk '/It took/{split($3, a, ":"); print a[1]*3600 + a[2]*60 + a[3]}' "$d/$s.storm.log")
-        STORM_TPUT[$s]=$(awk -v a="$acks" -v t="${pt:-0}" 'BEGIN{if (t > 0) printf "%.0f", a / t; else print 0}')
-        STORM_FILES[$s]=$files
+        [ -n "${STORM_RUNS[$s]:-}" ] || continue
+        STORM_T[$s]=$(echo "${STORM_RUNS[$s]}" | median)
+        STORM_CPU[$s]=$(echo "${STORM_CPUS[$s]}" | median)
+        STORM_TPUT[$s]=$(awk -v n="$STORM" -v t="${STORM_T[$s]}" 'BEGIN{if (t > 0) printf "%.0f", n / t; else print 0}')
+        [ -z "${STORM_SHORT[$s]:-}" ] || STORM_T[$s]="${STORM_T[$s]} (${STORM_SHORT[$s]})"
     done
 fi
 
@@ -381,7 +440,7 @@ if want render; then
 fi
 
 # --- issue 5: resident memory with RSS_HOSTS reservations and the full IEEE registry ---
-declare -A RSS
+declare -A RSS HWM
 if want rss; then
     d="$WORK/rss"
     configs "$d" "$RSS_HOSTS" 0
@@ -389,8 +448,19 @@ if want rss; then
         log "rss: $s with $RSS_HOSTS reservations"
         kea_start 0 "$d/$s.json" "$d/$s.kea.out"
         kea_ready 0 || { cat "$d/$s.kea.out" >&2; exit 1; }
-        sleep 1
+        # Kea serves before the hook has indexed the reservations (dhcp4_srv_configured):
+        # the steady state is when VmRSS has not moved for 2 s (polled every 0.5 s, at
+        # most 120 s); VmHWM is the peak, while the configuration was being read.
+        prev="" same=0
+        for _ in $(seq 240); do
+            now=$(awk '/^VmRSS/{print $2}' "/proc/${KEA_PIDS[0]}/status")
+            if [ "$now" = "$prev" ]; then same=$((same + 1)); else same=0; fi
+            [ "$same" -ge 4 ] && break
+            prev=$now
+            sleep 0.5
+        done
         RSS[$s]=$(awk '/^VmRSS/{printf "%.1f", $2 / 1024}' "/proc/${KEA_PIDS[0]}/status")
+        HWM[$s]=$(awk '/^VmHWM/{printf "%.1f", $2 / 1024}' "/proc/${KEA_PIDS[0]}/status")
         kea_stop 0
     done
 fi
@@ -414,17 +484,19 @@ if want throughput || want cost; then
 fi
 if want storm; then
     echo
-    printf '%-28s %9s %7s %9s %7s %7s %7s  %s\n' "boot storm, $STORM phones" "all, s" "ratio" \
-        "half, s" "ratio" "ACK/s" "ratio" "files complete"
+    printf '%-24s %8s %6s %-20s %8s %6s %6s %6s  %s\n' "boot storm, $STORM phones" "all, s" "ratio" \
+        "(each round)" "Kea CPU" "ratio" "ACK/s" "ratio" "files complete"
     for s in alone hook-norender hook; do
+        [ -n "${STORM_RUNS[$s]:-}" ] || continue
         case $s in alone) l="Kea alone";; hook-norender) l="phoneprov, render off";; hook) l="phoneprov, render on";; esac
-        printf '%-28s %9s %7s %9s %7s %7s %7s  %s\n' "$l" "${STORM_T[$s]}" \
-            "$(ratio "${STORM_T[$s]%% *}" "${STORM_T[alone]%% *}")" "${STORM_T50[$s]}" \
-            "$(ratio "${STORM_T50[$s]}" "${STORM_T50[alone]}")" "${STORM_TPUT[$s]}" \
-            "$(ratio "${STORM_TPUT[$s]}" "${STORM_TPUT[alone]}")" "${STORM_FILES[$s]}"
+        printf '%-24s %8s %6s %-20s %8s %6s %6s %6s  %s\n' "$l" "${STORM_T[$s]}" \
+            "$(ratio "${STORM_T[$s]%% *}" "${STORM_T[alone]:-}")" "($(echo ${STORM_RUNS[$s]} | tr ' ' '/'))" \
+            "${STORM_CPU[$s]}" "$(ratio "${STORM_CPU[$s]}" "${STORM_CPU[alone]:-}")" "${STORM_TPUT[$s]}" \
+            "$(ratio "${STORM_TPUT[$s]}" "${STORM_TPUT[alone]:-}")" "${STORM_FILES[$s]:--}"
     done
-    echo "(all: until every phone has its ACK and, rendering on, every file is complete; half:" \
-         "until half of the phones have their ACK; ACK/s over perfdhcp's whole storm)"
+    echo "(${#STORM_GROUPS[@]} vendors at once, one perfdhcp avalanche each; all: median of $STORM_REPEAT rounds" \
+         "until every phone has its ACK and, rendering on, every file is complete; Kea CPU: user+system" \
+         "seconds of kea-dhcp4 over the storm, median; ACK/s: phones / median all)"
 fi
 if want render; then
     echo
@@ -437,8 +509,10 @@ if want render; then
     fi
 fi
 if want rss; then
-    echo "kea-dhcp4 RSS with $RSS_HOSTS reservations: alone ${RSS[alone]:--} MB," \
-         "with phoneprov ($([ "$SMOKE" = 1 ] && echo "a slice of" || echo "the full") IEEE registry) ${RSS[hook]:--} MB"
+    echo "kea-dhcp4 RSS with $RSS_HOSTS reservations, once steady: alone ${RSS[alone]:--} MB," \
+         "with phoneprov ($([ "$SMOKE" = 1 ] && echo "a slice of" || echo "the full") IEEE registry) ${RSS[hook]:--} MB;" \
+         "the hook's share $(awk -v a="${RSS[alone]:-0}" -v b="${RSS[hook]:-0}" 'BEGIN{printf "%.1f", b - a}') MB" \
+         "(peak while loading: alone ${HWM[alone]:--} MB, with phoneprov ${HWM[hook]:--} MB)"
 fi
 
 # --smoke: every part must have produced a number

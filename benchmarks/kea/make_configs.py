@@ -9,7 +9,11 @@ with their SIP data in user-context), so that only the provisioning differs:
   hook    libdhcp_phoneprov.so: identification, options and the render trigger
 usage: make_configs.py OUTDIR --phones N --hook SO --profiles DIR --out DIR
        [--iface lo] [--subnet 127.0.0.0/8 --pool A-B] [--mt THREADS]
-       [--render true|false] [--registry-dir DIR]
+       [--render true|false] [--registry-dir DIR] [--groups FILE]
+--groups: a JSON list of {"vendor", "oui", "model"}; the phones are split evenly
+between them (group g's phone i is OUI:00:00:00 + i) and each reservation pins its
+vendor and model, so that `phoneprov render` renders offline what the hook renders.
+Without it every phone is a Yealink, 00:15:65:00:00:00 + i.
 """
 import argparse
 import json
@@ -22,16 +26,34 @@ def mac(i):
     return "00:15:65:%02x:%02x:%02x" % ((i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff)
 
 
+def phones(args):
+    """(mac, pin) of every phone: pin is None, or {"vendor", "model"}."""
+    if not args.groups:
+        return [(mac(i), None) for i in range(args.phones)]
+    with open(args.groups) as fh:
+        groups = json.load(fh)
+    out = []
+    per = args.phones // len(groups)
+    for g in groups:
+        oui = g["oui"]
+        for i in range(per):
+            out.append(("%s:%02x:%02x:%02x" % (oui, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff),
+                        {"vendor": g["vendor"], "model": g.get("model", "")}))
+    return out
+
+
 def base(args, work):
     reservations = []
-    for i in range(args.phones):
-        reservations.append({
-            "hw-address": mac(i),
-            "hostname": "phone-%d" % i,
-            "user-context": {"phoneprov": {
-                "sip-server": "10.77.0.5",
+    for i, (m, pin) in enumerate(phones(args)):
+        data = {"sip-server": "10.77.0.5",
                 "accounts": [{"user": str(1000 + i), "password": "pw%d" % i,
-                              "display-name": "Phone %d" % i}]}},
+                              "display-name": "Phone %d" % i}]}
+        if pin:
+            data.update({k: v for k, v in pin.items() if v})
+        reservations.append({
+            "hw-address": m,
+            "hostname": "phone-%d" % i,
+            "user-context": {"phoneprov": data},
         })
     cfg = {"Dhcp4": {
         "interfaces-config": {"interfaces": [args.iface], "dhcp-socket-type": "udp"},
@@ -67,6 +89,7 @@ def main():
     ap.add_argument("--base-url", default="http://127.0.0.1:8080/prov")
     ap.add_argument("--render", default="true")
     ap.add_argument("--registry-dir", default="")
+    ap.add_argument("--groups", default="")
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     url = args.base_url + "/yealink/"
