@@ -59,8 +59,12 @@ stage_fuzz() {
     done
 }
 
+# The sanitizer builds: -O1 and line tables only (what the reports need), which
+# compiles in about half the time of -O2 -g on CI's two cores.
+SAN_FLAGS=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG")
+
 stage_asan() {
-    configure build-asan -DPHONEPROV_SANITIZE=address
+    configure build-asan -DPHONEPROV_SANITIZE=address "${SAN_FLAGS[@]}"
     cmake --build build-asan -j"$JOBS"
     # Kea's own libraries are not instrumented; leaks inside them at exit are not ours.
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -70,7 +74,7 @@ stage_asan() {
 }
 
 stage_tsan() {
-    configure build-tsan -DPHONEPROV_SANITIZE=thread -DPHONEPROV_TESTS=OFF
+    configure build-tsan -DPHONEPROV_SANITIZE=thread -DPHONEPROV_TESTS=OFF "${SAN_FLAGS[@]}"
     cmake --build build-tsan -j"$JOBS" --target dhcp_phoneprov phoneprov
     BUILD_DIR="$SRC/build-tsan" SOURCE_DIR="$SRC" bash tests/sanitize/tsan.sh
 }
