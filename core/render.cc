@@ -109,6 +109,9 @@ mstch::data toData(const nlohmann::json& j) {
 
 }  // namespace
 
+/// Deepest nesting of sections a template may have.
+constexpr int kMaxSectionDepth = 16;
+
 bool safeLineValue(const std::string& v) {
     return (checkText(v, false));
 }
@@ -145,15 +148,34 @@ bool xmlEscape(const std::string& v, std::string& out) {
 
 Template::Template(const std::string& text, const std::string& where) {
     // Mustache trims blanks inside a tag: "{{ &x}}" is "{{&x}}". Look past them.
+    int depth = 0;
     for (size_t pos = text.find("{{"); pos != std::string::npos; pos = text.find("{{", pos + 2)) {
         size_t i = pos + 2;
         while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' ||
                                    text[i] == '\n')) {
             ++i;
         }
-        if (i < text.size() && (text[i] == '{' || text[i] == '&' || text[i] == '=')) {
+        if (i >= text.size()) {
+            break;
+        }
+        if (text[i] == '{' || text[i] == '&' || text[i] == '=') {
             throw ConfigError(where + ": '{{" + std::string(1, text[i]) +
                               "' is not allowed: every value must be escaped");
+        }
+        // A partial renders a variable's value as a template: unescaped, and a value
+        // naming itself recursed until the stack overflowed (found by fuzz_render).
+        if (text[i] == '>') {
+            throw ConfigError(where + ": '{{>' (a partial) is not allowed: a value would "
+                              "be rendered as a template");
+        }
+        // Sections nest by recursion in the renderer: bounded, far above any profile.
+        if (text[i] == '#' || text[i] == '^') {
+            if (++depth > kMaxSectionDepth) {
+                throw ConfigError(where + ": sections nested deeper than " +
+                                  std::to_string(kMaxSectionDepth));
+            }
+        } else if (text[i] == '/') {
+            --depth;
         }
     }
     impl_.reset(new Impl(text));

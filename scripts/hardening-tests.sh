@@ -50,7 +50,15 @@ stage_fuzz() {
                 "$tmp/$t" "tests/fuzz/corpus/$t" > "$tmp/$t.log" 2>&1; then
             [ -z "${FUZZ_LOGS:-}" ] || { mkdir -p "$FUZZ_LOGS"; cp "$tmp/$t.log" "$FUZZ_LOGS/"; }
             tail -60 "$tmp/$t.log"
-            ls "$tmp/$t"/crash-* "$tmp/$t"/leak-* "$tmp/$t"/timeout-* 2>/dev/null || true
+            # The temp folder goes at return: the artifact is printed (hex) and kept.
+            local a keep=${FUZZ_LOGS:-$SRC/build-fuzz/artifacts}
+            mkdir -p "$keep"
+            for a in "$tmp/$t"/crash-* "$tmp/$t"/leak-* "$tmp/$t"/timeout-* "$tmp/$t"/oom-*; do
+                [ -e "$a" ] || continue
+                cp "$a" "$keep/"
+                echo "artifact $(basename "$a") (kept in $keep), hex:"
+                head -c 4096 "$a" | od -An -tx1 -v | tr -d ' \n'; echo
+            done
             echo "FAIL: fuzz_$t found a problem (add the artifact to tests/fuzz/corpus/$t)" >&2
             return 1
         fi

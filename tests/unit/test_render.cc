@@ -136,6 +136,12 @@ TEST(Template, forbiddenTagsAndSyntaxErrors) {
         std::string expected;  ///< exact message, or a prefix when it ends with '*'
     };
     const std::string w = "yealink/templates/mac.cfg.mustache: ";
+    auto nested = [](int n) {
+        std::string t;
+        for (int i = 0; i < n; ++i) t += "{{#a}}";
+        for (int i = 0; i < n; ++i) t += "{{/a}}";
+        return (t);
+    };
     const std::vector<Scenario> scenarios = {
         {__LINE__, "a = {{{x}}}", w + "'{{{' is not allowed: every value must be escaped"},
         {__LINE__, "a = {{&x}}", w + "'{{&' is not allowed: every value must be escaped"},
@@ -144,6 +150,11 @@ TEST(Template, forbiddenTagsAndSyntaxErrors) {
         {__LINE__, "{{/accounts}}", w + "Unopened section \"accounts\" at 0"},
         {__LINE__, "a = {{x", w + "Unclosed tag at 4"},
         {__LINE__, "{{#a}}{{/b}}", w + "*"},
+        // A partial renders a value as a template (unescaped; one naming itself
+        // recursed until the stack overflowed: found by fuzz_render's long run).
+        {__LINE__, "a = {{>v}}", w + "'{{>' (a partial) is not allowed: a value would be rendered as a template"},
+        {__LINE__, "a = {{ > v}}", w + "'{{>' (a partial) is not allowed: a value would be rendered as a template"},
+        {__LINE__, nested(17), w + "sections nested deeper than 16"},
     };
     for (const auto& s : scenarios) {
         SCOPED_TRACE("line " + std::to_string(s.line_) + ": " + s.text);
@@ -155,6 +166,11 @@ TEST(Template, forbiddenTagsAndSyntaxErrors) {
         }
     }
     EXPECT_EQ("", templateError("a = {{x}} {{! comment }} {{#s}}{{y}}{{/s}} {{^s}}z{{/s}}"));
+    // 16 levels are fine, and siblings do not add up.
+    std::string wide;
+    for (int i = 0; i < 40; ++i) wide += "{{#a}}x{{/a}}{{^b}}y{{/b}}";
+    EXPECT_EQ("", templateError(nested(16)));
+    EXPECT_EQ("", templateError(wide));
 }
 
 TEST(Template, unescapedTagsWithWhitespaceAreRefused) {
