@@ -633,10 +633,24 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
             forgetRecent(job.mac);
         }
         {
+            // A phone without per-device files (no reservation data) is remembered
+            // within a small bound of its own: any MAC can be sent.
+            const bool device = r.skipped == 0;
+            KnownPhone k{job.mac, plan.catalogue().vendors()[job.vendor].id, job.model, job.ip,
+                         device};
             std::lock_guard<std::mutex> lock(known_mutex_);
-            if (known_.size() < kMaxKnown || known_.count(job.mac.value())) {
-                known_[job.mac.value()] = KnownPhone{
-                    job.mac, plan.catalogue().vendors()[job.vendor].id, job.model, job.ip};
+            auto it = known_.find(job.mac.value());
+            if (it != known_.end()) {
+                if (it->second.device && !device) {
+                    ++known_without_device_;
+                } else if (!it->second.device && device) {
+                    --known_without_device_;
+                }
+                it->second = std::move(k);
+            } else if (known_.size() < kMaxKnown &&
+                       (device || known_without_device_ < kMaxKnownWithoutDevice)) {
+                known_.emplace(job.mac.value(), std::move(k));
+                known_without_device_ += device ? 0 : 1;
             }
         }
         if (config_.resyncOnChange && r.written > 0 && job.ip != 0) {
