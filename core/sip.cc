@@ -759,8 +759,15 @@ std::optional<Message> makeResponse(const Message& request, int status, std::str
     m.status = status;
     m.reason = std::string(reason);
     m.add("Via", formatVia(top));
+    // The others in one field (RFC 3261 7.3.1): one line per value could take the
+    // response past the header limit its own parser has, and a phone's (found by
+    // fuzz_sip: a request whose Via lines held many values each).
+    std::string rest;
     for (size_t i = 1; i < vias.size(); ++i) {
-        m.add("Via", vias[i]);
+        rest += (i > 1 ? ", " : "") + vias[i];
+    }
+    if (!rest.empty()) {
+        m.add("Via", std::move(rest));
     }
     m.add("From", *from);
     m.add("To", status == 100 ? *to : withTag(*to, toTag));

@@ -589,6 +589,26 @@ TEST(Messages, responsesFollowRfc3261And3581) {
         EXPECT_EQ("OK", again.reason);
         EXPECT_EQ(vias, again.list("Via"));
     }
+    // Many Via values on few lines: the response keeps them in order, in two fields,
+    // and parses again (one field per value went past the 128-header limit).
+    std::string many = "SUBSCRIBE sip:x@y SIP/2.0\n";
+    for (int line = 0; line < 20; ++line) {
+        many += "Via: ";
+        for (int v = 0; v < 10; ++v) {
+            many += (v ? ", " : "") + std::string("SIP/2.0/UDP p") + std::to_string(line * 10 + v);
+        }
+        many += "\n";
+    }
+    many += "From: <sip:a@b>;tag=f\nTo: <sip:x@y>\nCall-ID: c\nCSeq: 1 SUBSCRIBE\n\n";
+    Message manyVias = parsed(crlf(many));
+    auto manyResp = makeResponse(manyVias, 200, "OK", "t", {"10.0.0.1", 5060});
+    ASSERT_TRUE(manyResp);
+    Message manyAgain = parsed(serialize(*manyResp));
+    std::vector<std::string> sent = manyVias.list("Via");
+    std::vector<std::string> back = manyAgain.list("Via");
+    ASSERT_EQ(200u, back.size());
+    EXPECT_EQ(std::vector<std::string>(sent.begin() + 1, sent.end()),
+              std::vector<std::string>(back.begin() + 1, back.end()));
     // A To that already has a tag keeps it; a request without From gets no response.
     Message tagged = parsed(crlf("SUBSCRIBE sip:x@y SIP/2.0\nVia: SIP/2.0/UDP a\nFrom: <sip:a@b>;tag=f\n"
                                  "To: sip:x@y;tag=old\nCall-ID: c\nCSeq: 1 SUBSCRIBE\n\n"));
