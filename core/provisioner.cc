@@ -304,29 +304,11 @@ nlohmann::json Provisioning::variables(int vendor, const std::string& model, con
     return (vars);
 }
 
-std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::string& model,
-                                                    const Mac& mac, const std::string& ip,
-                                                    const nlohmann::json* device,
-                                                    std::vector<std::string>& errors,
-                                                    int& skipped) const {
-    std::vector<RenderedFile> out;
+std::shared_ptr<const Provisioning::CommonFiles>
+Provisioning::renderCommon(int vendor, const std::string& model) const {
     const VendorProfile& v = catalogue_->vendors()[vendor];
-    bool known = device != nullptr;
-    bool refused = false;
-    if (known) {
-        std::string bad = checkDeviceData(*device);
-        if (!bad.empty()) {
-            errors.push_back(v.id + " " + mac.lower() + ": reservation data refused: " + bad);
-            known = false;
-            refused = true;
-            device = nullptr;
-            // Per-device files stay as they are; common files are still rendered.
-            for (const FileSpec& f : filesFor(vendor, model)) {
-                skipped += f.perDevice ? 1 : 0;
-            }
-        }
-    }
-    nlohmann::json deviceVars;
+    const std::vector<FileSpec>& specs = filesFor(vendor, model);
+    auto out = std::make_shared<CommonFiles>(specs.size());
     // A common file's content depends on its name only, never on the phone that
     // triggered the render (HA peers and re-renders must write the same bytes): no
     // MAC, no address; a file of fixed name shared by every model gets the vendor's
@@ -338,6 +320,11 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
         }
         return (vars);
     };
+    bool any = std::any_of(specs.begin(), specs.end(),
+                           [](const FileSpec& f) { return (!f.perDevice); });
+    if (!any) {
+        return (out);
+    }
     const nlohmann::json vendorVars = common("");
     const nlohmann::json modelVars = common(model);
     // A fixed name listed by this model alone is that model's file.
@@ -359,18 +346,115 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
         }
         return (true);
     };
+    Escaping escaping = escapingFor(v.format);
+    for (size_t k = 0; k < specs.size(); ++k) {
+        const FileSpec& f = specs[k];
+        CommonFile& c = (*out)[k];
+        if (f.perDevice) {
+            continue;
+        }
+        const bool byModel = f.name.find("{{") != std::string::npos || ownName(f.name);
+        const nlohmann::json& vars = byModel ? modelVars : vendorVars;
+        if (!f.requires.empty()) {
+            auto it = vars.find(f.requires);
+            if (it == vars.end() || (it->is_string() && it->get<std::string>().empty())) {
+                continue;
+            }
+        }
+        RenderResult name = templates_.at("name:" + f.name)->render(vars, Escaping::FileName);
+        if (!name.ok || !safeFileName(name.text)) {
+            c.kind = CommonFile::Kind::Error;
+            c.error = "file name '" + f.name + "' did not give a safe name";
+            continue;
+        }
+        RenderResult body = templateFor(v, f).render(vars, escaping, v.refuseChars);
+        if (!body.ok) {
+            c.kind = CommonFile::Kind::Error;
+            c.error = name.text + " not rendered: " + body.error;
+            continue;
+        }
+        c.kind = CommonFile::Kind::File;
+        c.hash = std::hash<std::string>{}(body.text);
+        c.file = RenderedFile{v.dir, name.text, std::move(body.text), false};
+    }
+    return (out);
+}
+
+std::shared_ptr<const Provisioning::CommonFiles>
+Provisioning::commonFiles(int vendor, const std::string& model) const {
+    std::string key = std::to_string(vendor) + "\n" + model;
+    {
+        std::lock_guard<std::mutex> lock(commonMutex_);
+        auto it = common_.find(key);
+        if (it != common_.end()) {
+            return (it->second);
+        }
+    }
+    std::shared_ptr<const CommonFiles> files = renderCommon(vendor, model);
+    std::lock_guard<std::mutex> lock(commonMutex_);
+    if (common_.size() < kMaxCommonKeys) {
+        common_.emplace(key, files);
+    }
+    return (files);
+}
+
+void Provisioning::rememberCommon(const std::string& path, size_t hash,
+                                  const FileStamp& stamp) const {
+    std::lock_guard<std::mutex> lock(commonMutex_);
+    auto it = onDisk_.find(path);
+    if (it != onDisk_.end()) {
+        it->second = OnDisk{hash, stamp};
+    } else if (onDisk_.size() < kMaxCommonOnDisk) {
+        onDisk_.emplace(path, OnDisk{hash, stamp});
+    }
+}
+
+std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::string& model,
+                                                    const Mac& mac, const std::string& ip,
+                                                    const nlohmann::json* device,
+                                                    std::vector<std::string>& errors,
+                                                    int& skipped) const {
+    std::vector<RenderedFile> out;
+    const VendorProfile& v = catalogue_->vendors()[vendor];
+    bool known = device != nullptr;
+    bool refused = false;
+    const std::vector<FileSpec>& specs = filesFor(vendor, model);
+    if (known) {
+        std::string bad = checkDeviceData(*device);
+        if (!bad.empty()) {
+            errors.push_back(v.id + " " + mac.lower() + ": reservation data refused: " + bad);
+            known = false;
+            refused = true;
+            device = nullptr;
+            // Per-device files stay as they are; common files are still rendered.
+            for (const FileSpec& f : specs) {
+                skipped += f.perDevice ? 1 : 0;
+            }
+        }
+    }
+    std::shared_ptr<const CommonFiles> commons = commonFiles(vendor, model);
+    nlohmann::json deviceVars;
     bool deviceOk = known || config_.provisionUnknown;
     if (deviceOk) {
         deviceVars = variables(vendor, model, mac, ip, device, false);
     }
     Escaping escaping = escapingFor(v.format);
-    for (const FileSpec& f : filesFor(vendor, model)) {
-        if (f.perDevice && !deviceOk) {
+    for (size_t k = 0; k < specs.size(); ++k) {
+        const FileSpec& f = specs[k];
+        if (!f.perDevice) {
+            const CommonFile& c = (*commons)[k];
+            if (c.kind == CommonFile::Kind::Error) {
+                errors.push_back(v.id + " " + mac.lower() + ": " + c.error);
+            } else if (c.kind == CommonFile::Kind::File) {
+                out.push_back(c.file);
+            }
+            continue;
+        }
+        if (!deviceOk) {
             skipped += refused ? 0 : 1;
             continue;
         }
-        const bool byModel = f.name.find("{{") != std::string::npos || ownName(f.name);
-        const nlohmann::json& vars = f.perDevice ? deviceVars : byModel ? modelVars : vendorVars;
+        const nlohmann::json& vars = deviceVars;
         if (!f.requires.empty()) {
             auto it = vars.find(f.requires);
             if (it == vars.end() || (it->is_string() && it->get<std::string>().empty())) {
@@ -407,12 +491,36 @@ StagedRender Provisioning::stage(OutputDir::Batch& batch, int vendor, const std:
                                  const Mac& mac, const std::string& ip,
                                  const nlohmann::json* device) const {
     StagedRender s;
+    s.owner = this;
     std::vector<RenderedFile> files = renderFiles(vendor, model, mac, ip, device,
                                                   s.outcome.errors, s.outcome.skipped);
     s.outcome.failed = static_cast<int>(s.outcome.errors.size());
     for (const RenderedFile& f : files) {
+        std::string path = f.dir.empty() ? f.name : f.dir + "/" + f.name;
+        if (f.perDevice) {
+            s.files.emplace_back(batch.stage(f.dir, f.name, f.content), std::move(path));
+            continue;
+        }
+        // A common file this plan wrote (or found) and that is still that very
+        // file on disk: one fstatat instead of opening, reading and comparing it.
+        size_t hash = std::hash<std::string>{}(f.content);
+        bool known = false;
+        FileStamp stamp;
+        {
+            std::lock_guard<std::mutex> lock(commonMutex_);
+            auto it = onDisk_.find(path);
+            if (it != onDisk_.end() && it->second.hash == hash) {
+                known = true;
+                stamp = it->second.stamp;
+            }
+        }
+        if (known && batch.unchangedSince(f.dir, f.name, stamp)) {
+            s.files.emplace_back(StagedRender::kOnDisk, std::move(path));
+            continue;
+        }
         size_t i = batch.stage(f.dir, f.name, f.content);
-        s.files.emplace_back(i, f.dir.empty() ? f.name : f.dir + "/" + f.name);
+        s.files.emplace_back(i, std::move(path));
+        s.commons.emplace_back(i, hash);
     }
     return (s);
 }
@@ -420,6 +528,11 @@ StagedRender Provisioning::stage(OutputDir::Batch& batch, int vendor, const std:
 RenderOutcome StagedRender::finish(const OutputDir::Batch& batch) const {
     RenderOutcome r = outcome;
     for (const auto& f : files) {
+        if (f.first == kOnDisk) {
+            ++r.unchanged;
+            r.files.push_back(f.second);
+            continue;
+        }
         WriteResult w = batch.result(f.first);
         switch (w.status) {
         case WriteStatus::Written:
@@ -434,6 +547,19 @@ RenderOutcome StagedRender::finish(const OutputDir::Batch& batch) const {
             ++r.failed;
             r.errors.push_back(f.second + ": " + w.error);
             break;
+        }
+    }
+    if (owner) {
+        for (const auto& c : commons) {
+            WriteResult w = batch.result(c.first);
+            if (w.status != WriteStatus::Failed && w.stamped) {
+                for (const auto& f : files) {
+                    if (f.first == c.first) {
+                        owner->rememberCommon(f.second, c.second, w.stamp);
+                        break;
+                    }
+                }
+            }
         }
     }
     return (r);

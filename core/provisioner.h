@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -33,10 +34,17 @@ struct RenderOutcome {
     bool ok() const { return (failed == 0); }
 };
 
+class Provisioning;
+
 /// @brief A phone's files staged in an OutputDir::Batch, awaiting its commit.
 struct StagedRender {
+    /// The batch index of a common file found already on disk as rendered (not staged).
+    static constexpr size_t kOnDisk = static_cast<size_t>(-1);
     RenderOutcome outcome;  ///< rendering errors and skips so far
-    std::vector<std::pair<size_t, std::string>> files;  ///< batch index, path
+    std::vector<std::pair<size_t, std::string>> files;  ///< batch index (or kOnDisk), path
+    /// Common files staged: batch index, content hash (remembered once committed).
+    std::vector<std::pair<size_t, size_t>> commons;
+    const Provisioning* owner = nullptr;
     /// @brief The outcome once the batch is committed.
     RenderOutcome finish(const OutputDir::Batch& batch) const;
 };
@@ -101,7 +109,30 @@ public:
     std::vector<std::string> deviceFiles(int vendor, const std::string& model,
                                          const Mac& mac) const;
 
+    /// @brief Most (vendor, model) pairs whose common files are kept rendered; the
+    /// model comes from option 60, so anyone can send new ones: beyond this they
+    /// are rendered each time, as before.
+    static constexpr size_t kMaxCommonKeys = 1024;
+    /// @brief Most common files remembered as written (path, content, stamp).
+    static constexpr size_t kMaxCommonOnDisk = 4096;
+
+    /// @brief Records that a common file with this content is on disk with this
+    /// stamp (StagedRender::finish, after the commit).
+    void rememberCommon(const std::string& path, size_t hash, const FileStamp& stamp) const;
+
 private:
+    /// A common file of one (vendor, model), rendered once per plan: its content
+    /// depends on the plan, the vendor and the model only, never on the phone.
+    struct CommonFile {
+        enum class Kind { Skip, File, Error } kind = Kind::Skip;
+        RenderedFile file;
+        size_t hash = 0;
+        std::string error;  ///< the message after "<vendor> <mac>: "
+    };
+    using CommonFiles = std::vector<CommonFile>;  ///< parallel to filesFor(vendor, model)
+    std::shared_ptr<const CommonFiles> commonFiles(int vendor, const std::string& model) const;
+    std::shared_ptr<const CommonFiles> renderCommon(int vendor, const std::string& model) const;
+
     struct VendorPlan {
         bool enabled = true;
         bool overrideSubnet = true;
@@ -119,6 +150,16 @@ private:
     Config config_;
     std::vector<VendorPlan> plans_;
     std::map<std::string, std::unique_ptr<Template>> templates_;  ///< by folder/template path
+
+    // Caches, so that a storm of one model renders and checks its common files once
+    // rather than once per phone. Behind a mutex: render workers share the plan.
+    struct OnDisk {
+        size_t hash = 0;
+        FileStamp stamp;
+    };
+    mutable std::mutex commonMutex_;
+    mutable std::unordered_map<std::string, std::shared_ptr<const CommonFiles>> common_;
+    mutable std::unordered_map<std::string, OnDisk> onDisk_;  ///< by path under output-dir
 };
 
 using ProvisioningPtr = std::shared_ptr<const Provisioning>;

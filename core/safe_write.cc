@@ -27,6 +27,18 @@ struct Fd {
     Fd& operator=(const Fd&) = delete;
 };
 
+FileStamp stampOf(const struct stat& st) {
+    FileStamp s;
+    s.dev = st.st_dev;
+    s.ino = st.st_ino;
+    s.size = st.st_size;
+    s.mtimeSec = static_cast<long>(st.st_mtim.tv_sec);
+    s.mtimeNsec = static_cast<long>(st.st_mtim.tv_nsec);
+    s.mode = st.st_mode & 07777;
+    s.gid = st.st_gid;
+    return (s);
+}
+
 std::string errText(const std::string& what) {
     return (what + ": " + std::strerror(errno));
 }
@@ -277,6 +289,8 @@ size_t OutputDir::Batch::stage(std::string_view subdir, std::string_view name,
             static_cast<size_t>(st.st_size) == content.size() &&
             readAll(old.fd, current, content.size() + 1) && current == content) {
             e.result.status = WriteStatus::Unchanged;
+            e.result.stamp = stampOf(st);
+            e.result.stamped = true;
             return (index);
         }
     }
@@ -298,6 +312,14 @@ size_t OutputDir::Batch::stage(std::string_view subdir, std::string_view name,
     bool ok = writeAll(tmp.fd, content);
     ok = ok && (gid == static_cast<gid_t>(-1) || ::fchown(tmp.fd, static_cast<uid_t>(-1), gid) == 0);
     ok = ok && ::fchmod(tmp.fd, mode) == 0;
+    // The stamp the file keeps once renamed into place (a rename moves the
+    // inode, its size and its modification time unchanged).
+    struct stat written;
+    ok = ok && ::fstat(tmp.fd, &written) == 0;
+    if (ok) {
+        e.result.stamp = stampOf(written);
+        e.result.stamped = true;
+    }
     if (ok && out_->sync_ == BatchSync::PerFile) {
         // Start the write-back now (overlapping the next renders): the blocks are
         // then allocated together, and commit()'s fdatasyncs share journal commits.
@@ -342,6 +364,7 @@ void OutputDir::Batch::commit() {
         e.state = State::Done;
         e.result.status = WriteStatus::Failed;
         e.result.error = error;
+        e.result.stamped = false;
     };
     // 1. Every temp's data on disk before any rename: a power loss then leaves
     //    the old file or the whole new one, never a short one.
@@ -383,6 +406,21 @@ void OutputDir::Batch::commit() {
     for (int fd : touched) {
         (void)::fsync(fd);
     }
+}
+
+bool OutputDir::Batch::unchangedSince(std::string_view subdir, std::string_view name,
+                                      const FileStamp& stamp) {
+    if (!safeFileName(name) || (!subdir.empty() && !safeFileName(subdir)) || root_ < 0) {
+        return (false);
+    }
+    std::string error;
+    int dir = dirFor(std::string(subdir), error);
+    struct stat st;
+    if (dir < 0 || ::fstatat(dir, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode)) {
+        return (false);
+    }
+    return (stampOf(st) == stamp);
 }
 
 WriteResult OutputDir::Batch::result(size_t i) const {

@@ -15,10 +15,31 @@ namespace phoneprov {
 /// @brief What a write did.
 enum class WriteStatus { Written, Unchanged, Failed };
 
+/// @brief What identifies one version of a file on disk: a file replaced
+/// (renamed over), rewritten, deleted or given another mode or group no longer
+/// matches its stamp.
+struct FileStamp {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = -1;
+    long mtimeSec = 0;
+    long mtimeNsec = 0;
+    mode_t mode = 0;
+    gid_t gid = 0;
+    bool operator==(const FileStamp& o) const {
+        return (dev == o.dev && ino == o.ino && size == o.size && mtimeSec == o.mtimeSec &&
+                mtimeNsec == o.mtimeNsec && mode == o.mode && gid == o.gid);
+    }
+};
+
 /// @brief The outcome of a write.
 struct WriteResult {
     WriteStatus status = WriteStatus::Failed;
     std::string error;  ///< when Failed: what failed, with errno text
+    /// Written or Unchanged: the file as it is on disk now (stamped = false when
+    /// unknown).
+    FileStamp stamp;
+    bool stamped = false;
 };
 
 /// @brief Writes files beneath one output folder, atomically and safely.
@@ -112,6 +133,11 @@ public:
 
     /// @brief What happened to staged file `i` (Written only after commit()).
     WriteResult result(size_t i) const;
+
+    /// @brief Whether `<root>/<subdir>/<name>` is still the very file `stamp` was
+    /// taken of (one fstatat, no read): a regular file, not a symlink, same
+    /// inode, size, modification time, mode and group.
+    bool unchangedSince(std::string_view subdir, std::string_view name, const FileStamp& stamp);
 
     /// @brief Files staged (every stage() call).
     size_t size() const { return (entries_.size()); }

@@ -302,6 +302,7 @@ void PhoneProv::stop() {
             // Kea empties its parking lots on unload and reconfigure.
         }
         parked_.clear();
+        deadlines_.clear();
     }
     park_cv_.notify_all();
     if (timer_.joinable()) {
@@ -493,19 +494,23 @@ bool PhoneProv::hold(const PacketVerdict& v, const Pkt4Ptr& response) {
     if (!queue_ || !queue_->pending(v.mac) || response->getType() != DHCPACK) {
         return (false);
     }
+    bool first = false;
     {
         std::lock_guard<std::mutex> lock(park_mutex_);
         // Bounded like the queue: beyond it an ACK goes out at once.
         if (stopping_ || parked_.size() >= static_cast<size_t>(config_.queueSize)) {
             return (false);
         }
-        parked_.emplace(v.mac.value(),
-                        Parked{response,
-                               std::chrono::steady_clock::now() +
-                                   std::chrono::milliseconds(config_.renderWaitMs),
-                               isc::dhcp::Pkt4Ptr(), isc::hooks::ParkingLotHandlePtr()});
+        auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.renderWaitMs);
+        parked_.emplace(v.mac.value(), Parked{response, deadline, isc::dhcp::Pkt4Ptr(),
+                                              isc::hooks::ParkingLotHandlePtr()});
+        first = deadlines_.empty();
+        deadlines_.emplace_back(deadline, v.mac.value());
     }
-    park_cv_.notify_all();
+    if (first) {
+        park_cv_.notify_all();  // the timer had nothing to wait for
+    }
     // The render may have finished between the check and the holding.
     if (!queue_->pending(v.mac)) {
         renderDone(v.mac);
@@ -524,19 +529,22 @@ void PhoneProv::committed(CalloutHandle& handle, const Pkt4Ptr& query) {
     }
     ParkingLotHandlePtr lot = handle.getParkingLotHandlePtr();
     lot->reference(query);
+    bool first = false;
     {
         std::lock_guard<std::mutex> lock(park_mutex_);
         if (stopping_ || parked_.size() >= static_cast<size_t>(config_.queueSize)) {
             lot->dereference(query);
             return;
         }
-        parked_.emplace(v.mac.value(),
-                        Parked{Pkt4Ptr(),
-                               std::chrono::steady_clock::now() +
-                                   std::chrono::milliseconds(config_.renderWaitMs),
-                               query, lot});
+        auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.renderWaitMs);
+        parked_.emplace(v.mac.value(), Parked{Pkt4Ptr(), deadline, query, lot});
+        first = deadlines_.empty();
+        deadlines_.emplace_back(deadline, v.mac.value());
     }
-    park_cv_.notify_all();
+    if (first) {
+        park_cv_.notify_all();
+    }
     handle.setStatus(CalloutHandle::NEXT_STEP_PARK);
     PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)
         .arg(query->getLabel())
@@ -809,24 +817,35 @@ void PhoneProv::renderDone(const core::Mac& mac) {
 }
 
 void PhoneProv::timerLoop() {
+    // Wakes at the first deadline (or when the first ACK is held), never per hold:
+    // one look at the front of deadlines_, one look-up per expired entry.
+    constexpr auto kSlack = std::chrono::milliseconds(5);  // expiries handled together
     std::unique_lock<std::mutex> lock(park_mutex_);
     while (!stopping_) {
-        auto next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-        bool expired = false;
         auto now = std::chrono::steady_clock::now();
-        for (const auto& p : parked_) {
-            if (p.second.deadline <= now) {
-                timed_out_.push_back(p.first);
-                expired = true;
-            } else if (p.second.deadline < next) {
-                next = p.second.deadline;
+        bool expired = false;
+        while (!deadlines_.empty() && deadlines_.front().first <= now) {
+            uint64_t mac = deadlines_.front().second;
+            deadlines_.pop_front();
+            // Released already (its render finished) or held again since: nothing to do.
+            auto range = parked_.equal_range(mac);
+            for (auto it = range.first; it != range.second; ++it) {
+                if (it->second.deadline <= now) {
+                    timed_out_.push_back(mac);
+                    expired = true;
+                    break;
+                }
             }
         }
         if (expired) {
             char c = 1;
             (void)::write(wake_pipe_[1], &c, 1);
         }
-        park_cv_.wait_until(lock, next);
+        if (deadlines_.empty()) {
+            park_cv_.wait(lock);
+        } else {
+            park_cv_.wait_until(lock, deadlines_.front().first + kSlack);
+        }
     }
 }
 

@@ -21,6 +21,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -220,6 +222,9 @@ private:
         isc::hooks::ParkingLotHandlePtr lot;
     };
     std::unordered_multimap<uint64_t, Parked> parked_;
+    /// Deadlines in parking order, so in time order (every hold lasts render-wait-ms):
+    /// the timer looks at the first only, not at every held ACK on every hold.
+    std::deque<std::pair<std::chrono::steady_clock::time_point, uint64_t>> deadlines_;
     std::vector<uint64_t> ready_;  ///< MACs whose renders finished (or timed out)
     std::vector<uint64_t> timed_out_;
     int wake_pipe_[2] = {-1, -1};

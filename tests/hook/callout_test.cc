@@ -44,6 +44,53 @@ protected:
         ss << in.rdbuf();
         return (ss.str());
     }
+
+    /// @brief The MAC of reserved Yealink phone i (reservePhones()).
+    static std::vector<uint8_t> phoneMac(int i) {
+        return std::vector<uint8_t>{0x00, 0x15, 0x65, 0x10, static_cast<uint8_t>(i >> 8),
+                                    static_cast<uint8_t>(i & 0xff)};
+    }
+    static std::string phoneFile(int i) {
+        char name[64];
+        snprintf(name, sizeof(name), "yealink/0015651%03x%02x.cfg", i >> 8, i & 0xff);
+        return (name);
+    }
+
+    /// @brief Commits a configuration with n reserved Yealink phones (an account each).
+    void reservePhones(int n) {
+        std::string hosts;
+        for (int i = 0; i < n; ++i) {
+            char mac[32];
+            snprintf(mac, sizeof(mac), "00:15:65:10:%02x:%02x", i >> 8, i & 0xff);
+            hosts += std::string(i ? "," : "") + R"({"hw-address": ")" + mac +
+                     R"(", "user-context": {"phoneprov": {"accounts": [{"user": ")" +
+                     std::to_string(1000 + i) + R"(", "password": "pw"}]}}})";
+        }
+        configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [)" +
+                   hosts + "]}]}");
+    }
+
+    /// @brief pkt4_receive then pkt4_send with a response of `type`: the status.
+    CalloutHandle::CalloutNextStep sendStatus(const Pkt4Ptr& q, uint8_t type) {
+        CalloutHandlePtr handle = HooksManager::createCalloutHandle();
+        handle->setArgument("query4", q);
+        HooksManager::callCallouts(hookIndex("pkt4_receive"), *handle);
+        Pkt4Ptr rsp(new Pkt4(type, q->getTransid()));
+        rsp->setYiaddr(isc::asiolink::IOAddress("192.0.2.100"));
+        handle->setArgument("response4", rsp);
+        HooksManager::callCallouts(hookIndex("pkt4_send"), *handle);
+        return (handle->getStatus());
+    }
+
+    /// @brief How often `id` was logged.
+    size_t logged(const std::string& id) {
+        std::string text = logText();
+        size_t n = 0;
+        for (size_t at = text.find(id); at != std::string::npos; at = text.find(id, at + 1)) {
+            ++n;
+        }
+        return (n);
+    }
 };
 
 /// @brief One client and what the hook must do with it.
@@ -364,45 +411,21 @@ TEST_F(CalloutTest, AckHeldOnlyWhileItsRenderIsPending) {
     p->set("render-threads", Element::create(1));
     ASSERT_TRUE(load(p));
     const int kPhones = 150;
-    auto macOf = [](int i) {
-        return std::vector<uint8_t>{0x00, 0x15, 0x65, 0x10, static_cast<uint8_t>(i >> 8),
-                                    static_cast<uint8_t>(i & 0xff)};
-    };
-    std::string hosts;
-    for (int i = 0; i < kPhones; ++i) {
-        char mac[32];
-        snprintf(mac, sizeof(mac), "00:15:65:10:%02x:%02x", i >> 8, i & 0xff);
-        hosts += std::string(i ? "," : "") + R"({"hw-address": ")" + mac +
-                 R"(", "user-context": {"phoneprov": {"accounts": [{"user": ")" +
-                 std::to_string(1000 + i) + R"(", "password": "pw"}]}}})";
-    }
-    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [)" + hosts +
-               "]}]}");
-    auto statusOf = [this](const Pkt4Ptr& q, uint8_t type) {
-        CalloutHandlePtr handle = HooksManager::createCalloutHandle();
-        handle->setArgument("query4", q);
-        HooksManager::callCallouts(hookIndex("pkt4_receive"), *handle);
-        Pkt4Ptr rsp(new Pkt4(type, q->getTransid()));
-        rsp->setYiaddr(isc::asiolink::IOAddress("192.0.2.100"));
-        handle->setArgument("response4", rsp);
-        HooksManager::callCallouts(hookIndex("pkt4_send"), *handle);
-        return (handle->getStatus());
-    };
+    reservePhones(kPhones);
     // OFFERs queue every phone's render (one worker: the last one waits its turn)
     // and are never held.
     for (int i = 0; i < kPhones; ++i) {
         EXPECT_EQ(CalloutHandle::NEXT_STEP_CONTINUE,
-                  statusOf(query(DHCPDISCOVER, macOf(i), "yealink"), DHCPOFFER));
+                  sendStatus(query(DHCPDISCOVER, phoneMac(i), "yealink"), DHCPOFFER));
     }
     // The last phone's ACK while its render is still queued: held.
-    std::string last = "yealink/0015651000" + std::string(1, "0123456789abcdef"[(kPhones - 1) >> 4]) +
-                       std::string(1, "0123456789abcdef"[(kPhones - 1) & 15]) + ".cfg";
+    const std::string last = phoneFile(kPhones - 1);
     ASSERT_FALSE(waitFor(last, 0)) << "the renders finished too fast for this test";
     EXPECT_EQ(CalloutHandle::NEXT_STEP_DROP,
-              statusOf(query(DHCPREQUEST, macOf(kPhones - 1), "yealink"), DHCPACK));
+              sendStatus(query(DHCPREQUEST, phoneMac(kPhones - 1), "yealink"), DHCPACK));
     // A laptop's ACK is never held.
     EXPECT_EQ(CalloutHandle::NEXT_STEP_CONTINUE,
-              statusOf(query(DHCPREQUEST, {0x3c, 0x22, 0xfb, 1, 2, 3}, ""), DHCPACK));
+              sendStatus(query(DHCPREQUEST, {0x3c, 0x22, 0xfb, 1, 2, 3}, ""), DHCPACK));
     // Kea's main loop (IfaceMgr's external sockets) wakes the hook once the file is
     // written; it then sends the ACK (here there is no interface to send it on, so
     // the send fails and says so: the release path ran, after the file existed).
@@ -420,7 +443,53 @@ TEST_F(CalloutTest, AckHeldOnlyWhileItsRenderIsPending) {
     ASSERT_TRUE(waitFor(last));
     ASSERT_TRUE(HooksManager::calloutsPresent(hookIndex("pkt4_send")));
     EXPECT_EQ(CalloutHandle::NEXT_STEP_CONTINUE,
-              statusOf(query(DHCPREQUEST, macOf(kPhones - 1), "yealink"), DHCPACK));
+              sendStatus(query(DHCPREQUEST, phoneMac(kPhones - 1), "yealink"), DHCPACK));
+}
+
+// render-wait-ms bounds the hold: an ACK whose render is still queued goes out when
+// its time is up, each at its own time, and the timer still works for ACKs held
+// after it had nothing left to wait for.
+TEST_F(CalloutTest, HeldAckGoesOutAfterRenderWaitMs) {
+    ElementPtr p = goodParams();
+    p->set("render-wait-ms", Element::create(100));
+    p->set("render-threads", Element::create(1));
+    ASSERT_TRUE(load(p));
+    const int kPhones = 5000;  // renders queued well past the waits below (about 1 s here)
+    reservePhones(kPhones);
+    for (int i = 0; i < kPhones; ++i) {
+        ASSERT_EQ(CalloutHandle::NEXT_STEP_CONTINUE,
+                  sendStatus(query(DHCPDISCOVER, phoneMac(i), "yealink"), DHCPOFFER));
+    }
+    auto pumpUntil = [this](size_t sent, int ms) {
+        auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+        while (logged("PHONEPROV_HELD_SEND_FAILED") < sent &&
+               std::chrono::steady_clock::now() < end) {
+            IfaceMgr::instance().receive4(0, 10000);
+        }
+        return (logged("PHONEPROV_HELD_SEND_FAILED"));
+    };
+    // Two ACKs held 50 ms apart, then (after both are out) a third.
+    for (int round = 0; round < 2; ++round) {
+        SCOPED_TRACE(round);
+        std::vector<int> phones = round == 0 ? std::vector<int>{kPhones - 1, kPhones - 2}
+                                             : std::vector<int>{kPhones - 3};
+        auto t0 = std::chrono::steady_clock::now();
+        for (int i : phones) {
+            ASSERT_FALSE(waitFor(phoneFile(i), 0)) << "the renders finished too fast";
+            EXPECT_EQ(CalloutHandle::NEXT_STEP_DROP,
+                      sendStatus(query(DHCPREQUEST, phoneMac(i), "yealink"), DHCPACK));
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        size_t want = round == 0 ? 2 : 3;
+        EXPECT_EQ(want, pumpUntil(want, 5000)) << logText();
+        auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count();
+        EXPECT_GE(took, 100);  // not before render-wait-ms
+        EXPECT_EQ(want, logged("PHONEPROV_UNPARK_TIMEOUT")) << logText();
+        EXPECT_FALSE(waitFor(phoneFile(phones.back()), 0))
+            << "the render finished first: the ACK did not need the timer";
+    }
 }
 
 }  // namespace

@@ -6,7 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <functional>
+
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -644,4 +649,73 @@ TEST_F(Provisioner, stagedPhonesShareOneCommit) {
     EXPECT_TRUE(hasLine(readFile(out_ / "yealink/001565aabbcc.cfg"), "account.1.user_name = 1001"));
     EXPECT_TRUE(hasLine(readFile(out_ / "yealink/001565112233.cfg"), "account.1.user_name = 1001"));
     EXPECT_TRUE(listDir(out_ / ".phoneprov-tmp").empty());
+}
+
+// A model's common files are rendered once per plan and, once on disk, checked by
+// their stamp rather than read again: what a phone finds must still be exactly
+// what the plan renders, whatever happened to the file in between.
+TEST_F(Provisioner, commonFilesStayCurrentAcrossPhones) {
+    auto p = build();
+    OutputDir out(out_.path());
+    json dev = device();
+    const std::string common = out_ / "yealink/y000000000028.cfg";
+    int n = 0;
+    auto phone = [&] {
+        Mac mac = kMac;
+        mac.bytes[5] = static_cast<uint8_t>(n++);
+        return (p->render(out, id("yealink"), "T46S", mac, "10.0.0.50", &dev));
+    };
+    RenderOutcome first = phone();
+    ASSERT_TRUE(first.ok()) << first.errors[0];
+    ASSERT_EQ(3, first.written);  // its own file, y000000000000.cfg and the model's
+    const std::string want = readFile(common);
+    ASSERT_FALSE(want.empty());
+    struct Step {
+        const char* what;
+        std::function<void()> before;
+        int written;  ///< the new phone's own file plus the common file when rewritten
+    };
+    const std::vector<Step> steps = {
+        {"untouched", [] {}, 1},
+        {"deleted", [&] { ASSERT_EQ(0, ::unlink(common.c_str())); }, 2},
+        {"untouched after restore", [] {}, 1},
+        {"edited", [&] { writeFile(common, "tampered\n"); }, 2},
+        {"replaced, same bytes", [&] {
+             writeFile(common + ".x", want);
+             ASSERT_EQ(0, ::chmod((common + ".x").c_str(), 0640));
+             ASSERT_EQ(0, ::rename((common + ".x").c_str(), common.c_str()));
+         }, 1},  // read and found equal: unchanged, not rewritten
+        {"untouched again", [] {}, 1},
+    };
+    for (const Step& s : steps) {
+        SCOPED_TRACE(s.what);
+        s.before();
+        RenderOutcome r = phone();
+        EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
+        EXPECT_EQ(s.written, r.written);
+        EXPECT_EQ(3, r.written + r.unchanged);
+        EXPECT_NE(r.files.end(), std::find(r.files.begin(), r.files.end(),
+                                           "yealink/y000000000028.cfg"));
+        EXPECT_EQ(want, readFile(common));
+    }
+}
+
+// Models come from option 60: past the bound of cached models, phones of new
+// models still get correct common files.
+TEST_F(Provisioner, manyModelsBeyondTheCommonCache) {
+    auto p = build();
+    OutputDir out(out_.path());
+    RenderOutcome ref = p->render(out, id("yealink"), "", kMac, "", nullptr);
+    ASSERT_TRUE(ref.ok());
+    const std::string want = readFile(out_ / "yealink/y000000000000.cfg");
+    ASSERT_FALSE(want.empty());
+    for (size_t i = 0; i < Provisioning::kMaxCommonKeys + 50; ++i) {
+        RenderOutcome r = p->render(out, id("yealink"), "X" + std::to_string(i), kMac, "", nullptr);
+        ASSERT_TRUE(r.ok()) << i;
+        ASSERT_EQ(1, r.written + r.unchanged) << i;
+    }
+    writeFile(out_ / "yealink/y000000000000.cfg", "tampered");
+    RenderOutcome r = p->render(out, id("yealink"), "Xnew", kMac, "", nullptr);
+    EXPECT_EQ(1, r.written);
+    EXPECT_EQ(want, readFile(out_ / "yealink/y000000000000.cfg"));
 }

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -470,6 +472,71 @@ TEST_P(SafeWriteBatch, symlinkedRootFailsEveryFile) {
     EXPECT_EQ(WriteStatus::Failed, b.result(i).status);
     EXPECT_NE(std::string::npos, b.result(i).error.find(link));
     EXPECT_TRUE(listDir(other_.path()).empty());
+}
+
+// A file's stamp (what a later render checks with one fstatat instead of reading
+// the file): it holds for the file as written or found, and no longer once the
+// file is replaced, rewritten, chmod'ed, deleted or swapped for a symlink.
+TEST_P(SafeWriteBatch, stampsNameTheFileAsOnDisk) {
+    OutputDir out(root_.path());
+    out.setBatchSync(GetParam());
+    ASSERT_EQ(WriteStatus::Written, out.write("", "found.cfg", "found").status);
+    struct Case {
+        const char* name;
+        std::function<void(const std::string& path)> change;  ///< null: left alone
+    };
+    const std::vector<Case> cases = {
+        {"left alone", nullptr},
+        {"replaced by rename", [](const std::string& p) {
+             writeFile(p + ".new", "other");
+             ASSERT_EQ(0, ::rename((p + ".new").c_str(), p.c_str()));
+         }},
+        {"rewritten in place", [](const std::string& p) { writeFile(p, "changed"); }},
+        {"same size, other time", [](const std::string& p) { ageFile(p); }},
+        {"chmod", [](const std::string& p) { ASSERT_EQ(0, ::chmod(p.c_str(), 0644)); }},
+        {"deleted", [](const std::string& p) { ASSERT_EQ(0, ::unlink(p.c_str())); }},
+        {"symlink", [this](const std::string& p) {
+             writeFile(other_ / "t", "found");
+             ASSERT_EQ(0, ::unlink(p.c_str()));
+             ASSERT_EQ(0, ::symlink((other_ / "t").c_str(), p.c_str()));
+         }},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        for (const char* file : {"written.cfg", "found.cfg"}) {
+            SCOPED_TRACE(file);
+            const std::string path = root_ / file;
+            if (std::string(file) == "written.cfg") {
+                (void)::unlink(path.c_str());
+            } else {
+                (void)::unlink(path.c_str());
+                ASSERT_EQ(WriteStatus::Written, out.write("", file, "found").status);
+            }
+            OutputDir::Batch b = out.begin();
+            size_t i = b.stage("", file, "found");
+            b.commit();
+            WriteResult w = b.result(i);
+            ASSERT_NE(WriteStatus::Failed, w.status) << w.error;
+            EXPECT_EQ(std::string(file) == "written.cfg" ? WriteStatus::Written
+                                                          : WriteStatus::Unchanged,
+                      w.status);
+            ASSERT_TRUE(w.stamped);
+            OutputDir::Batch later = out.begin();
+            EXPECT_TRUE(later.unchangedSince("", file, w.stamp));
+            if (c.change) {
+                c.change(path);
+                EXPECT_FALSE(later.unchangedSince("", file, w.stamp));
+            }
+            (void)::unlink(path.c_str());
+        }
+    }
+    // Nothing is stamped for a failure, and unsafe names are never looked up.
+    OutputDir::Batch b = out.begin();
+    size_t bad = b.stage("..", "x.cfg", "x");
+    b.commit();
+    EXPECT_FALSE(b.result(bad).stamped);
+    EXPECT_FALSE(b.unchangedSince("..", "x.cfg", FileStamp{}));
+    EXPECT_FALSE(b.unchangedSince("", "../x.cfg", FileStamp{}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Sync, SafeWriteBatch,
