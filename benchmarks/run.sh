@@ -13,7 +13,8 @@
 #   --keep    keep the work folder (configs, logs)
 # env: BUILD_DIR (default ./build), BENCH_TRIAL_S (seconds per rate step, default 5),
 #      BENCH_STORM_PHONES (10000), BENCH_STORM_REPEAT (3), BENCH_STORM_SETUPS ("alone
-#      hook-norender hook"), BENCH_RSS_HOSTS (100000),
+#      hook-norender hook"; "hook-tuned" is "hook" with BENCH_STORM_HOOK_PARAMS merged into its
+#      parameters, for experiments: '{"render-threads": 1}'), BENCH_RSS_HOSTS (100000),
 #      BENCH_PHONES (1000)
 # Needs root (ip netns), kea-dhcp4, perfdhcp (Debian: kea-admin), valgrind, jq, and a build.
 set -euo pipefail
@@ -346,7 +347,7 @@ storm_net() {
 }
 # storm_once SETUP ROUND: one storm against a fresh Kea; records time, CPU, files
 storm_once() {
-    local s=$1 r=$2 g oui vc per pids=() t0 t1 c0 c1 acks=0 a files="-" t early
+    local s=$1 r=$2 g oui vc per pids=() t0 t1 c0 c1 acks=0 a files="-" t early drops
     per=$((STORM / ${#STORM_GROUPS[@]}))
     rm -rf "$d/out"; mkdir -p "$d/out"
     : > "$d/kea.log"
@@ -367,7 +368,7 @@ storm_once() {
         a=$(stat_of "$d/$s.$r.$g.storm.log" REQUEST-ACK "received packets")
         acks=$((acks + ${a:-0}))
     done
-    if [ "$s" = hook ]; then
+    if [ "$s" = hook ] || [ "$s" = hook-tuned ]; then
         # bounded wait for the last file (the ACKs already waited for theirs by default)
         for _ in $(seq 1200); do
             [ "$(files_of "$d/out")" -ge "$want_files" ] && break
@@ -384,9 +385,20 @@ storm_once() {
         case ${STORM_FILES[$s]:-} in *incomplete*) ;; *) STORM_FILES[$s]=$files;; esac
     fi
     c1=$(cpu_of "${KEA_PIDS[t]}")
+    # packets the kernel dropped because Kea's socket buffer was full (Kea is new each round)
+    drops=$(ip netns exec "$TAG-st" awk 'NR > 1 && $2 ~ /:0043$/ {d += $NF} END {print d + 0}' /proc/net/udp)
     kea_stop t
     t=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b - a}')
-    log "  $s round $r: $t s, Kea CPU $(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b - a}') s, $acks ACKs"
+    # each vendor's perfdhcp: seconds until its last phone had its ACK
+    local took=""
+    for g in "${!STORM_GROUPS[@]}"; do
+        took+="$(sed -n 's/^It took \([0-9]*\):\([0-9]*\):\([0-9.]*\) .*/\1 \2 \3/p' "$d/$s.$r.$g.storm.log" |
+                 awk '{printf "%.0f", $1 * 3600 + $2 * 60 + $3}')/"
+    done
+    log "  $s round $r: $t s, Kea CPU $(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b - a}') s, $acks ACKs," \
+        "per vendor ${took%/} s, $drops packets dropped at Kea's socket"
+    STORM_DROPS[$s]="${STORM_DROPS[$s]:-} $drops"
+    STORM_VENDORS[$s]="${STORM_VENDORS[$s]:-} ${took%/}"
     [ "$acks" -ge "$((per * ${#STORM_GROUPS[@]}))" ] || STORM_SHORT[$s]="only $acks ACKs in round $r"
     STORM_RUNS[$s]="${STORM_RUNS[$s]:-} $t"
     STORM_CPUS[$s]="${STORM_CPUS[$s]:-} $(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b - a}')"
@@ -394,7 +406,7 @@ storm_once() {
 
 if want storm; then
     d="$WORK/storm"
-    declare -A STORM_SHORT STORM_CPUS
+    declare -A STORM_SHORT STORM_CPUS STORM_DROPS STORM_VENDORS
     storm_net
     printf '[' > "$d.groups.json"
     for g in "${!STORM_GROUPS[@]}"; do
@@ -403,6 +415,10 @@ if want storm; then
     done
     echo ']' >> "$d.groups.json"
     configs "$d" "$STORM" 0 --groups "$d.groups.json"
+    # experiments: setup "hook-tuned" is "hook" with BENCH_STORM_HOOK_PARAMS merged in
+    tuned=${BENCH_STORM_HOOK_PARAMS:-}; [ -n "$tuned" ] || tuned='{}'
+    jq --argjson p "$tuned" '.Dhcp4["hooks-libraries"][0].parameters += $p' \
+        "$d/hook.json" > "$d/hook-tuned.json"
     jq '.Dhcp4["hooks-libraries"][0].parameters.render = false' "$d/hook.json" > "$d/hook-norender.json"
     log "storm: reference render of $STORM phones"
     STORM_REF=$(ref_render "$d/hook.json" "$d/ref")
@@ -413,7 +429,7 @@ if want storm; then
             storm_once "$s" "$r"
         done
     done
-    for s in alone hook-norender hook; do
+    for s in alone hook-norender hook hook-tuned; do
         [ -n "${STORM_RUNS[$s]:-}" ] || continue
         STORM_T[$s]=$(echo "${STORM_RUNS[$s]}" | median)
         STORM_CPU[$s]=$(echo "${STORM_CPUS[$s]}" | median)
@@ -486,13 +502,18 @@ if want storm; then
     echo
     printf '%-24s %8s %6s %-20s %8s %6s %6s %6s  %s\n' "boot storm, $STORM phones" "all, s" "ratio" \
         "(each round)" "Kea CPU" "ratio" "ACK/s" "ratio" "files complete"
-    for s in alone hook-norender hook; do
+    for s in alone hook-norender hook hook-tuned; do
         [ -n "${STORM_RUNS[$s]:-}" ] || continue
-        case $s in alone) l="Kea alone";; hook-norender) l="phoneprov, render off";; hook) l="phoneprov, render on";; esac
+        case $s in alone) l="Kea alone";; hook-norender) l="phoneprov, render off";; hook) l="phoneprov, render on";;
+                   hook-tuned) l="render on, tuned";; esac
         printf '%-24s %8s %6s %-20s %8s %6s %6s %6s  %s\n' "$l" "${STORM_T[$s]}" \
             "$(ratio "${STORM_T[$s]%% *}" "${STORM_T[alone]:-}")" "($(echo ${STORM_RUNS[$s]} | tr ' ' '/'))" \
             "${STORM_CPU[$s]}" "$(ratio "${STORM_CPU[$s]}" "${STORM_CPU[alone]:-}")" "${STORM_TPUT[$s]}" \
             "$(ratio "${STORM_TPUT[$s]}" "${STORM_TPUT[alone]:-}")" "${STORM_FILES[$s]:--}"
+    done
+    for s in alone hook-norender hook hook-tuned; do
+        [ -n "${STORM_RUNS[$s]:-}" ] || continue
+        echo "  $s: per vendor (s, each round):${STORM_VENDORS[$s]}; dropped at Kea's socket:${STORM_DROPS[$s]}"
     done
     echo "(${#STORM_GROUPS[@]} vendors at once, one perfdhcp avalanche each; all: median of $STORM_REPEAT rounds" \
          "until every phone has its ACK and, rendering on, every file is complete; Kea CPU: user+system" \

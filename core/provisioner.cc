@@ -304,6 +304,30 @@ nlohmann::json Provisioning::variables(int vendor, const std::string& model, con
     return (vars);
 }
 
+Provisioning::CommonFile::Kind Provisioning::renderOne(const VendorProfile& v, const FileSpec& f,
+                                                       const nlohmann::json& vars,
+                                                       Escaping escaping, RenderedFile& out,
+                                                       std::string& error) const {
+    if (!f.requires.empty()) {
+        auto it = vars.find(f.requires);
+        if (it == vars.end() || (it->is_string() && it->get<std::string>().empty())) {
+            return (CommonFile::Kind::Skip);
+        }
+    }
+    RenderResult name = templates_.at("name:" + f.name)->render(vars, Escaping::FileName);
+    if (!name.ok || !safeFileName(name.text)) {
+        error = "file name '" + f.name + "' did not give a safe name";
+        return (CommonFile::Kind::Error);
+    }
+    RenderResult body = templateFor(v, f).render(vars, escaping, v.refuseChars);
+    if (!body.ok) {
+        error = name.text + " not rendered: " + body.error;
+        return (CommonFile::Kind::Error);
+    }
+    out = RenderedFile{v.dir, name.text, std::move(body.text), f.perDevice};
+    return (CommonFile::Kind::File);
+}
+
 std::shared_ptr<const Provisioning::CommonFiles>
 Provisioning::renderCommon(int vendor, const std::string& model) const {
     const VendorProfile& v = catalogue_->vendors()[vendor];
@@ -354,28 +378,8 @@ Provisioning::renderCommon(int vendor, const std::string& model) const {
             continue;
         }
         const bool byModel = f.name.find("{{") != std::string::npos || ownName(f.name);
-        const nlohmann::json& vars = byModel ? modelVars : vendorVars;
-        if (!f.requires.empty()) {
-            auto it = vars.find(f.requires);
-            if (it == vars.end() || (it->is_string() && it->get<std::string>().empty())) {
-                continue;
-            }
-        }
-        RenderResult name = templates_.at("name:" + f.name)->render(vars, Escaping::FileName);
-        if (!name.ok || !safeFileName(name.text)) {
-            c.kind = CommonFile::Kind::Error;
-            c.error = "file name '" + f.name + "' did not give a safe name";
-            continue;
-        }
-        RenderResult body = templateFor(v, f).render(vars, escaping, v.refuseChars);
-        if (!body.ok) {
-            c.kind = CommonFile::Kind::Error;
-            c.error = name.text + " not rendered: " + body.error;
-            continue;
-        }
-        c.kind = CommonFile::Kind::File;
-        c.hash = std::hash<std::string>{}(body.text);
-        c.file = RenderedFile{v.dir, name.text, std::move(body.text), false};
+        c.kind = renderOne(v, f, byModel ? modelVars : vendorVars, escaping, c.file, c.error);
+        c.hash = c.kind == CommonFile::Kind::File ? std::hash<std::string>{}(c.file.content) : 0;
     }
     return (out);
 }
@@ -454,26 +458,18 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
             skipped += refused ? 0 : 1;
             continue;
         }
-        const nlohmann::json& vars = deviceVars;
-        if (!f.requires.empty()) {
-            auto it = vars.find(f.requires);
-            if (it == vars.end() || (it->is_string() && it->get<std::string>().empty())) {
-                continue;
-            }
+        RenderedFile file;
+        std::string error;
+        switch (renderOne(v, f, deviceVars, escaping, file, error)) {
+        case CommonFile::Kind::File:
+            out.push_back(std::move(file));
+            break;
+        case CommonFile::Kind::Error:
+            errors.push_back(v.id + " " + mac.lower() + ": " + error);
+            break;
+        case CommonFile::Kind::Skip:
+            break;
         }
-        RenderResult name = templates_.at("name:" + f.name)->render(vars, Escaping::FileName);
-        if (!name.ok || !safeFileName(name.text)) {
-            errors.push_back(v.id + " " + mac.lower() + ": file name '" + f.name +
-                             "' did not give a safe name");
-            continue;
-        }
-        RenderResult body = templateFor(v, f).render(vars, escaping, v.refuseChars);
-        if (!body.ok) {
-            errors.push_back(v.id + " " + mac.lower() + ": " + name.text + " not rendered: " +
-                             body.error);
-            continue;
-        }
-        out.push_back(RenderedFile{v.dir, name.text, std::move(body.text), f.perDevice});
     }
     return (out);
 }

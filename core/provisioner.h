@@ -130,6 +130,10 @@ private:
         std::string error;  ///< the message after "<vendor> <mac>: "
     };
     using CommonFiles = std::vector<CommonFile>;  ///< parallel to filesFor(vendor, model)
+    /// Renders one file's name and body (Skip: its `requires` variable is unset).
+    CommonFile::Kind renderOne(const VendorProfile& v, const FileSpec& f,
+                               const nlohmann::json& vars, Escaping escaping, RenderedFile& out,
+                               std::string& error) const;
     std::shared_ptr<const CommonFiles> commonFiles(int vendor, const std::string& model) const;
     std::shared_ptr<const CommonFiles> renderCommon(int vendor, const std::string& model) const;
 
