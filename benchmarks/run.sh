@@ -141,6 +141,20 @@ kea_ready() {
     echo "kea-dhcp4 $k did not start" >&2
     return 1
 }
+# kea_idle K: waits (at most 30 s) until kea-dhcp4 K has used no CPU for 0.5 s. Kea opens
+# its sockets before it has finished starting (a hook's dhcp4_srv_configured, e.g.
+# phoneprov's reservation index, runs after): a storm sent at once would measure the start.
+kea_idle() {
+    local pid=${KEA_PIDS[$1]} i last now same=0
+    last=$(cpu_of "$pid")
+    for i in $(seq 300); do
+        sleep 0.1
+        now=$(cpu_of "$pid")
+        if [ "$now" = "$last" ]; then same=$((same + 1)); else same=0; fi
+        last=$now
+        [ "$same" -lt 5 ] || return 0
+    done
+}
 alive() {  # alive PID: running (an exited child stays a zombie until waited for)
     local st
     st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
@@ -353,6 +367,7 @@ storm_once() {
     : > "$d/kea.log"
     kea_start t "$d/$s.json" "$d/$s.$r.kea.out"
     kea_ready t || { cat "$d/$s.$r.kea.out" >&2; exit 1; }
+    kea_idle t
     c0=$(cpu_of "${KEA_PIDS[t]}")
     t0=$(date +%s.%N)
     for g in "${!STORM_GROUPS[@]}"; do
