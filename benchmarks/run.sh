@@ -13,7 +13,8 @@
 #   --keep    keep the work folder (configs, logs)
 # env: BUILD_DIR (default ./build), BENCH_TRIAL_S (seconds per rate step, default 5),
 #      BENCH_STORM_PHONES (10000), BENCH_STORM_REPEAT (3), BENCH_STORM_SETUPS ("alone
-#      hook-norender hook"; "hook-tuned" is "hook" with BENCH_STORM_HOOK_PARAMS merged into its
+#      hook-norender hook hook-current"; "hook-current" starts with every file already
+#      rendered, as after a power cut; "hook-tuned" is "hook" with BENCH_STORM_HOOK_PARAMS merged into its
 #      parameters, for experiments: '{"render-threads": 1}'), BENCH_RSS_HOSTS (100000),
 #      BENCH_PHONES (1000)
 # Needs root (ip netns), kea-dhcp4, perfdhcp (Debian: kea-admin), valgrind, jq, and a build.
@@ -364,6 +365,9 @@ storm_once() {
     local s=$1 r=$2 g oui vc per pids=() t0 t1 c0 c1 acks=0 a files="-" t early drops
     per=$((STORM / ${#STORM_GROUPS[@]}))
     rm -rf "$d/out"; mkdir -p "$d/out"
+    # hook-current (and hook-tuned-current): every phone's files already there as rendered (phones that boot again
+    # after a power cut, or a fleet pre-rendered with `phoneprov render`)
+    case $s in *-current) cp -a "$d/ref/." "$d/out/";; esac
     : > "$d/kea.log"
     kea_start t "$d/$s.json" "$d/$s.$r.kea.out"
     kea_ready t || { cat "$d/$s.$r.kea.out" >&2; exit 1; }
@@ -383,7 +387,7 @@ storm_once() {
         a=$(stat_of "$d/$s.$r.$g.storm.log" REQUEST-ACK "received packets")
         acks=$((acks + ${a:-0}))
     done
-    if [ "$s" = hook ] || [ "$s" = hook-tuned ]; then
+    if [ "$s" != alone ] && [ "$s" != hook-norender ]; then
         # bounded wait for the last file (the ACKs already waited for theirs by default)
         for _ in $(seq 1200); do
             [ "$(files_of "$d/out")" -ge "$want_files" ] && break
@@ -434,17 +438,19 @@ if want storm; then
     tuned=${BENCH_STORM_HOOK_PARAMS:-}; [ -n "$tuned" ] || tuned='{}'
     jq --argjson p "$tuned" '.Dhcp4["hooks-libraries"][0].parameters += $p' \
         "$d/hook.json" > "$d/hook-tuned.json"
+    cp "$d/hook.json" "$d/hook-current.json"
+    cp "$d/hook-tuned.json" "$d/hook-tuned-current.json"
     jq '.Dhcp4["hooks-libraries"][0].parameters.render = false' "$d/hook.json" > "$d/hook-norender.json"
     log "storm: reference render of $STORM phones"
     STORM_REF=$(ref_render "$d/hook.json" "$d/ref")
     want_files=$(files_of "$d/ref")
     for r in $(seq "$STORM_REPEAT"); do
-        for s in ${BENCH_STORM_SETUPS:-alone hook-norender hook}; do
+        for s in ${BENCH_STORM_SETUPS:-alone hook-norender hook hook-current}; do
             log "storm: $s, $STORM phones of ${#STORM_GROUPS[@]} vendors, round $r of $STORM_REPEAT"
             storm_once "$s" "$r"
         done
     done
-    for s in alone hook-norender hook hook-tuned; do
+    for s in alone hook-norender hook hook-current hook-tuned hook-tuned-current; do
         [ -n "${STORM_RUNS[$s]:-}" ] || continue
         STORM_T[$s]=$(echo "${STORM_RUNS[$s]}" | median)
         STORM_CPU[$s]=$(echo "${STORM_CPUS[$s]}" | median)
@@ -517,16 +523,17 @@ if want storm; then
     echo
     printf '%-24s %8s %6s %-20s %8s %6s %6s %6s  %s\n' "boot storm, $STORM phones" "all, s" "ratio" \
         "(each round)" "Kea CPU" "ratio" "ACK/s" "ratio" "files complete"
-    for s in alone hook-norender hook hook-tuned; do
+    for s in alone hook-norender hook hook-current hook-tuned hook-tuned-current; do
         [ -n "${STORM_RUNS[$s]:-}" ] || continue
         case $s in alone) l="Kea alone";; hook-norender) l="phoneprov, render off";; hook) l="phoneprov, render on";;
-                   hook-tuned) l="render on, tuned";; esac
+                   hook-current) l="render on, files current";; hook-tuned) l="render on, tuned";;
+                   hook-tuned-current) l="tuned, files current";; esac
         printf '%-24s %8s %6s %-20s %8s %6s %6s %6s  %s\n' "$l" "${STORM_T[$s]}" \
             "$(ratio "${STORM_T[$s]%% *}" "${STORM_T[alone]:-}")" "($(echo ${STORM_RUNS[$s]} | tr ' ' '/'))" \
             "${STORM_CPU[$s]}" "$(ratio "${STORM_CPU[$s]}" "${STORM_CPU[alone]:-}")" "${STORM_TPUT[$s]}" \
             "$(ratio "${STORM_TPUT[$s]}" "${STORM_TPUT[alone]:-}")" "${STORM_FILES[$s]:--}"
     done
-    for s in alone hook-norender hook hook-tuned; do
+    for s in alone hook-norender hook hook-current hook-tuned hook-tuned-current; do
         [ -n "${STORM_RUNS[$s]:-}" ] || continue
         echo "  $s: per vendor (s, each round):${STORM_VENDORS[$s]}; dropped at Kea's socket:${STORM_DROPS[$s]}"
     done
