@@ -379,7 +379,7 @@ Provisioning::renderCommon(int vendor, const std::string& model) const {
         }
         const bool byModel = f.name.find("{{") != std::string::npos || ownName(f.name);
         c.kind = renderOne(v, f, byModel ? modelVars : vendorVars, escaping, c.file, c.error);
-        c.hash = c.kind == CommonFile::Kind::File ? std::hash<std::string>{}(c.file.content) : 0;
+        c.file.hash = c.kind == CommonFile::Kind::File ? std::hash<std::string>{}(c.file.content) : 0;
     }
     return (out);
 }
@@ -499,7 +499,7 @@ StagedRender Provisioning::stage(OutputDir::Batch& batch, int vendor, const std:
         }
         // A common file this plan wrote (or found) and that is still that very
         // file on disk: one fstatat instead of opening, reading and comparing it.
-        size_t hash = std::hash<std::string>{}(f.content);
+        size_t hash = f.hash ? f.hash : std::hash<std::string>{}(f.content);
         bool known = false;
         FileStamp stamp;
         {
@@ -515,8 +515,8 @@ StagedRender Provisioning::stage(OutputDir::Batch& batch, int vendor, const std:
             continue;
         }
         size_t i = batch.stage(f.dir, f.name, f.content);
-        s.files.emplace_back(i, std::move(path));
-        s.commons.emplace_back(i, hash);
+        s.files.emplace_back(i, path);
+        s.commons.push_back(StagedRender::Common{i, std::move(path), hash});
     }
     return (s);
 }
@@ -546,15 +546,10 @@ RenderOutcome StagedRender::finish(const OutputDir::Batch& batch) const {
         }
     }
     if (owner) {
-        for (const auto& c : commons) {
-            WriteResult w = batch.result(c.first);
+        for (const Common& c : commons) {
+            WriteResult w = batch.result(c.index);
             if (w.status != WriteStatus::Failed && w.stamped) {
-                for (const auto& f : files) {
-                    if (f.first == c.first) {
-                        owner->rememberCommon(f.second, c.second, w.stamp);
-                        break;
-                    }
-                }
+                owner->rememberCommon(c.path, c.hash, w.stamp);
             }
         }
     }

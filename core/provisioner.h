@@ -42,8 +42,13 @@ struct StagedRender {
     static constexpr size_t kOnDisk = static_cast<size_t>(-1);
     RenderOutcome outcome;  ///< rendering errors and skips so far
     std::vector<std::pair<size_t, std::string>> files;  ///< batch index (or kOnDisk), path
-    /// Common files staged: batch index, content hash (remembered once committed).
-    std::vector<std::pair<size_t, size_t>> commons;
+    /// A common file staged, remembered (path, content hash, stamp) once committed.
+    struct Common {
+        size_t index;
+        std::string path;
+        size_t hash;
+    };
+    std::vector<Common> commons;
     const Provisioning* owner = nullptr;
     /// @brief The outcome once the batch is committed.
     RenderOutcome finish(const OutputDir::Batch& batch) const;
@@ -55,6 +60,7 @@ struct RenderedFile {
     std::string name;
     std::string content;
     bool perDevice = false;
+    size_t hash = 0;  ///< a common file's std::hash of content (0: not computed)
 };
 
 /// @brief Everything needed to provision phones, built once at load from the
@@ -125,8 +131,7 @@ private:
     /// depends on the plan, the vendor and the model only, never on the phone.
     struct CommonFile {
         enum class Kind { Skip, File, Error } kind = Kind::Skip;
-        RenderedFile file;
-        size_t hash = 0;
+        RenderedFile file;  ///< file.hash set
         std::string error;  ///< the message after "<vendor> <mac>: "
     };
     using CommonFiles = std::vector<CommonFile>;  ///< parallel to filesFor(vendor, model)
