@@ -488,12 +488,8 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
     }
 }
 
-bool PhoneProv::hold(const PacketVerdict& v, const Pkt4Ptr& response) {
-    // Only an ACK: the phone fetches its file once it has its address. Checked
-    // first: is a render of this phone queued or running?
-    if (!queue_ || !queue_->pending(v.mac) || response->getType() != DHCPACK) {
-        return (false);
-    }
+bool PhoneProv::park(uint64_t mac, const Pkt4Ptr& response, const Pkt4Ptr& query,
+                     const ParkingLotHandlePtr& lot) {
     bool first = false;
     {
         std::lock_guard<std::mutex> lock(park_mutex_);
@@ -503,13 +499,24 @@ bool PhoneProv::hold(const PacketVerdict& v, const Pkt4Ptr& response) {
         }
         auto deadline =
             std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.renderWaitMs);
-        parked_.emplace(v.mac.value(), Parked{response, deadline, isc::dhcp::Pkt4Ptr(),
-                                              isc::hooks::ParkingLotHandlePtr()});
+        parked_.emplace(mac, Parked{response, deadline, query, lot});
         first = deadlines_.empty();
-        deadlines_.emplace_back(deadline, v.mac.value());
+        deadlines_.emplace_back(deadline, mac);
     }
     if (first) {
         park_cv_.notify_all();  // the timer had nothing to wait for
+    }
+    return (true);
+}
+
+bool PhoneProv::hold(const PacketVerdict& v, const Pkt4Ptr& response) {
+    // Only an ACK: the phone fetches its file once it has its address. Checked
+    // first: is a render of this phone queued or running?
+    if (!queue_ || !queue_->pending(v.mac) || response->getType() != DHCPACK) {
+        return (false);
+    }
+    if (!park(v.mac.value(), response, Pkt4Ptr(), ParkingLotHandlePtr())) {
+        return (false);
     }
     // The render may have finished between the check and the holding.
     if (!queue_->pending(v.mac)) {
@@ -529,21 +536,9 @@ void PhoneProv::committed(CalloutHandle& handle, const Pkt4Ptr& query) {
     }
     ParkingLotHandlePtr lot = handle.getParkingLotHandlePtr();
     lot->reference(query);
-    bool first = false;
-    {
-        std::lock_guard<std::mutex> lock(park_mutex_);
-        if (stopping_ || parked_.size() >= static_cast<size_t>(config_.queueSize)) {
-            lot->dereference(query);
-            return;
-        }
-        auto deadline =
-            std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.renderWaitMs);
-        parked_.emplace(v.mac.value(), Parked{Pkt4Ptr(), deadline, query, lot});
-        first = deadlines_.empty();
-        deadlines_.emplace_back(deadline, v.mac.value());
-    }
-    if (first) {
-        park_cv_.notify_all();
+    if (!park(v.mac.value(), Pkt4Ptr(), query, lot)) {
+        lot->dereference(query);
+        return;
     }
     handle.setStatus(CalloutHandle::NEXT_STEP_PARK);
     PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)

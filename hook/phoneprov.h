@@ -171,6 +171,10 @@ private:
     void forgetRecent(const ::phoneprov::Mac& mac);
     void maybeQueue(const PacketVerdict& v, const isc::dhcp::Pkt4& query, uint32_t ip);
     bool hold(const PacketVerdict& v, const isc::dhcp::Pkt4Ptr& response);
+    /// Holds an ACK (response) or a parked REQUEST (query, lot) for render-wait-ms;
+    /// false when the hold is full or stopping.
+    bool park(uint64_t mac, const isc::dhcp::Pkt4Ptr& response, const isc::dhcp::Pkt4Ptr& query,
+              const isc::hooks::ParkingLotHandlePtr& lot);
     bool identify(isc::dhcp::Pkt4& query, PacketVerdict& pv);
     void onWake();
     void timerLoop();
