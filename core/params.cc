@@ -28,6 +28,7 @@ const std::vector<Keyword> kTopKeywords = {
     {"resync-on-change", JType::Bool, false},
     {"resync-port", JType::Int, false},
     {"render-threads", JType::Int, false},
+    {"render-nice", JType::Int, false},
     {"queue-size", JType::Int, false},
     {"render-wait-ms", JType::Int, false},
     {"ack-hold", JType::String, false},
@@ -238,6 +239,7 @@ Config parseConfig(const nlohmann::json& params) {
                           "' must be auto, always or never");
     }
     c.renderThreads = static_cast<int>(getInt(params, "render-threads", 2, 1, 64, where));
+    c.renderNice = static_cast<int>(getInt(params, "render-nice", 10, 0, 19, where));
     c.queueSize = static_cast<int>(getInt(params, "queue-size", 65536, 16, 1000000, where));
     c.renderWaitMs = static_cast<int>(getInt(params, "render-wait-ms", 2000, 0, 30000, where));
     c.renderInterval = static_cast<int>(getInt(params, "render-interval", 60, 0, 86400, where));

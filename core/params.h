@@ -50,6 +50,7 @@ struct Config {
     bool provisionUnknown = false;
     std::string fileGroup;
     int renderThreads = 2;
+    int renderNice = 10;       ///< the render workers' nice value (0: the packet thread's)
     int queueSize = 65536;
     int renderWaitMs = 2000;   ///< how long an ACK may wait for its phone's render (0: never)
     /// How an ACK waits: "pkt4-send" (the hook keeps it and sends it; no callout on

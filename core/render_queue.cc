@@ -1,6 +1,12 @@
 // Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
 #include "render_queue.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <chrono>
 
 namespace phoneprov {
@@ -18,9 +24,9 @@ RenderQueue::RenderQueue(int threads, size_t capacity, Worker worker, Done done)
                   std::move(done)) {}
 
 RenderQueue::RenderQueue(int threads, size_t capacity, size_t maxBatch, BatchWorker worker,
-                         Done done)
+                         Done done, int nice)
     : worker_(std::move(worker)), done_(std::move(done)), maxBatch_(maxBatch ? maxBatch : 1),
-      capacity_(capacity) {
+      capacity_(capacity), nice_(nice < 0 ? 0 : (nice > 19 ? 19 : nice)) {
     for (int i = 0; i < threads; ++i) {
         threads_.emplace_back([this] { run(); });
     }
@@ -93,6 +99,18 @@ void RenderQueue::stop() {
 }
 
 void RenderQueue::run() {
+    if (nice_ > 0) {
+        // Linux keeps a nice value per thread (PRIO_PROCESS with a thread id), and
+        // a new thread starts with its creator's: this lowers only this worker,
+        // nice_ steps below the thread that made the queue. Lowering needs no
+        // privilege; a failure leaves the worker at its creator's priority.
+        id_t tid = static_cast<id_t>(::syscall(SYS_gettid));
+        errno = 0;
+        int now = ::getpriority(PRIO_PROCESS, tid);
+        if (errno == 0) {
+            (void)::setpriority(PRIO_PROCESS, tid, now + nice_ > 19 ? 19 : now + nice_);
+        }
+    }
     std::vector<RenderJob> batch;
     for (;;) {
         batch.clear();

@@ -52,8 +52,13 @@ public:
     /// (whatever waits, never two for one MAC) and hand them to `worker`
     /// together. `done` is called for each MAC of a batch only after the worker
     /// returned for the whole batch; each MAC stays pending() until then.
+    ///
+    /// @param nice how many nice steps (0-19, capped at nice 19) the workers run
+    /// below the thread that makes the queue (Linux keeps nice per thread).
+    /// Above 0, when the CPUs are busy the scheduler favours that thread (in
+    /// the hook, Kea's packet thread) and rendering takes what is left.
     RenderQueue(int threads, size_t capacity, size_t maxBatch, BatchWorker worker,
-                Done done = nullptr);
+                Done done = nullptr, int nice = 0);
     ~RenderQueue();
 
     RenderQueue(const RenderQueue&) = delete;
@@ -84,6 +89,7 @@ private:
     Done done_;
     size_t maxBatch_ = 1;
     size_t capacity_;
+    int nice_ = 0;
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     mutable std::condition_variable idle_;

@@ -276,7 +276,7 @@ void PhoneProv::start() {
     queue_.reset(new core::RenderQueue(
         config_.renderThreads, static_cast<size_t>(config_.queueSize), kRenderBatch,
         [this](const std::vector<core::RenderJob>& jobs) { renderJobs(jobs); },
-        [this](const core::Mac& mac) { renderDone(mac); }));
+        [this](const core::Mac& mac) { renderDone(mac); }, config_.renderNice));
     if (!parkingEnabled()) {
         return;
     }

@@ -55,6 +55,9 @@ TEST(ParseConfig, errorsAreExact) {
         {__LINE__, "render-threads", 0, "phoneprov: 'render-threads' is 0, must be between 1 and 64"},
         {__LINE__, "render-threads", 65, "phoneprov: 'render-threads' is 65, must be between 1 and 64"},
         {__LINE__, "render-threads", -3, "phoneprov: 'render-threads' is -3, must be between 1 and 64"},
+        {__LINE__, "render-nice", -1, "phoneprov: 'render-nice' is -1, must be between 0 and 19"},
+        {__LINE__, "render-nice", 20, "phoneprov: 'render-nice' is 20, must be between 0 and 19"},
+        {__LINE__, "render-nice", "low", "phoneprov: 'render-nice' must be an integer"},
         {__LINE__, "queue-size", 15, "phoneprov: 'queue-size' is 15, must be between 16 and 1000000"},
         {__LINE__, "queue-size", 1000001,
          "phoneprov: 'queue-size' is 1000001, must be between 16 and 1000000"},
@@ -162,6 +165,7 @@ TEST(ParseConfig, everyParameter) {
         "file-group": "www-data",
         "render": false,
         "render-threads": 64,
+        "render-nice": 0,
         "queue-size": 16,
         "render-wait-ms": 30000,
         "ack-hold": "parking-lot",
@@ -185,6 +189,8 @@ TEST(ParseConfig, everyParameter) {
     EXPECT_EQ("www-data", c.fileGroup);
     EXPECT_FALSE(c.render);
     EXPECT_EQ(64, c.renderThreads);
+    EXPECT_EQ(0, c.renderNice);
+    EXPECT_EQ(10, parseConfig(base()).renderNice);
     EXPECT_EQ(16, c.queueSize);
     EXPECT_EQ("parking-lot", c.ackHold);
     EXPECT_EQ("pkt4-send", parseConfig(base()).ackHold);
@@ -268,11 +274,11 @@ TEST(ConfigKeywords, listsTheTopLevelKeys) {
                             "defaults", "vendors", "oui-prefixes", "provision-unknown", "file-group",
                             "render", "render-threads", "queue-size", "render-wait-ms",
                             "render-interval", "client-classes", "resync-on-change",
-                            "resync-port", "ack-hold"}) {
+                            "resync-port", "ack-hold", "render-nice"}) {
         EXPECT_NE(k.end(), std::find(k.begin(), k.end(), key)) << key;
     }
     EXPECT_EQ(k.end(), std::find(k.begin(), k.end(), "comment"));
-    EXPECT_EQ(19u, k.size());
+    EXPECT_EQ(20u, k.size());
     // Every listed keyword is accepted by parseConfig, with a value of the right type.
     json p = base();
     p["profiles-dir"] = "/x";

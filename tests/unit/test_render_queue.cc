@@ -7,6 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -97,6 +102,46 @@ TEST(RenderQueue, runsEveryJobAndCallsDoneOncePerMac) {
     }
     EXPECT_EQ(0u, q.depth());
     EXPECT_EQ(0u, q.inFlight());
+}
+
+// The workers run at their own nice value; the thread that made the queue (in the
+// hook: Kea's packet thread) keeps its own. Table: nice asked, nice seen.
+TEST(RenderQueue, workersRunAtTheirNiceValueAndTheCallerKeepsItsOwn) {
+    struct Scenario {
+        int line_;
+        int asked;
+        int seen;  ///< relative to the process's nice value, capped at 19
+    };
+    const int base = getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+    auto capped = [&](int n) { return (std::min(19, base + n)); };
+    const std::vector<Scenario> scenarios = {
+        {__LINE__, 0, capped(0)},   {__LINE__, 10, capped(10)}, {__LINE__, 19, capped(19)},
+        {__LINE__, 25, capped(19)}, {__LINE__, -5, capped(0)},
+    };
+    for (const Scenario& s : scenarios) {
+        SCOPED_TRACE(s.line_);
+        std::mutex m;
+        std::set<int> seen;
+        std::set<pid_t> tids;
+        {
+            RenderQueue q(2, 100, 1,
+                          [&](const std::vector<RenderJob>&) {
+                              pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+                              std::lock_guard<std::mutex> lock(m);
+                              tids.insert(tid);
+                              seen.insert(getpriority(PRIO_PROCESS, static_cast<id_t>(tid)));
+                          },
+                          nullptr, s.asked);
+            for (int i = 0; i < 20; ++i) {
+                q.push(job(i));
+            }
+            ASSERT_TRUE(q.waitIdle(10000));
+        }
+        // Workers are other threads, the nice value is theirs alone (Linux).
+        EXPECT_EQ(0u, tids.count(static_cast<pid_t>(::syscall(SYS_gettid))));
+        EXPECT_EQ(std::set<int>{s.seen}, seen);
+        EXPECT_EQ(base, getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid))));
+    }
 }
 
 TEST(RenderQueue, pushDedupesWaitingJobsPerMac) {
