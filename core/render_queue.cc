@@ -56,6 +56,18 @@ RenderQueue::Push RenderQueue::push(const RenderJob& job) {
     return (Push::Queued);
 }
 
+void RenderQueue::expedite(const Mac& mac) {
+    uint64_t key = mac.value();
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ || jobs_.count(key) == 0) {
+        return;
+    }
+    // Bounded like the jobs: beyond that many entries, an expedite is a no-op.
+    if (urgent_.size() < capacity_) {
+        urgent_.push_back(key);
+    }
+}
+
 bool RenderQueue::pending(const Mac& mac) const {
     uint64_t key = mac.value();
     std::lock_guard<std::mutex> lock(mutex_);
@@ -87,6 +99,7 @@ void RenderQueue::stop() {
         stopping_ = true;
         jobs_.clear();
         order_.clear();
+        urgent_.clear();
     }
     cv_.notify_all();
     for (auto& t : threads_) {
@@ -116,17 +129,19 @@ void RenderQueue::run() {
         batch.clear();
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            cv_.wait(lock, [this] { return (stopping_ || !order_.empty()); });
+            cv_.wait(lock, [this] { return (stopping_ || !order_.empty() || !urgent_.empty()); });
             if (stopping_) {
                 return;
             }
-            // Take up to maxBatch_ waiting jobs in arrival order. A MAC already
+            // Take up to maxBatch_ waiting jobs, expedited ones first, then in
+            // arrival order. A MAC already
             // being rendered by another worker waits for its turn (stays queued),
             // so that one MAC never renders twice at once.
             std::deque<uint64_t> busy;
-            while (!order_.empty() && batch.size() < maxBatch_) {
-                uint64_t key = order_.front();
-                order_.pop_front();
+            while ((!urgent_.empty() || !order_.empty()) && batch.size() < maxBatch_) {
+                std::deque<uint64_t>& from = urgent_.empty() ? order_ : urgent_;
+                uint64_t key = from.front();
+                from.pop_front();
                 auto it = jobs_.find(key);
                 if (it == jobs_.end()) {
                     continue;
@@ -148,7 +163,7 @@ void RenderQueue::run() {
                 }
                 continue;
             }
-            if (!order_.empty()) {
+            if (!order_.empty() || !urgent_.empty()) {
                 cv_.notify_one();  // more waits: another worker may take it
             }
         }

@@ -67,6 +67,10 @@ public:
     /// @brief Queues a job; a job for a MAC already waiting is merged into it.
     Push push(const RenderJob& job);
 
+    /// @brief Moves this MAC's waiting job ahead of every job not expedited
+    /// (a phone whose ACK waits for its file goes first). No-op when none waits.
+    void expedite(const Mac& mac);
+
     /// @brief True while a job for this MAC waits or runs.
     bool pending(const Mac& mac) const;
 
@@ -94,6 +98,8 @@ private:
     std::condition_variable cv_;
     mutable std::condition_variable idle_;
     std::deque<uint64_t> order_;                   ///< MACs in arrival order
+    std::deque<uint64_t> urgent_;                  ///< expedited MACs, served first
+    ///< (a MAC taken from one of the two deques leaves a stale entry in the other: skipped)
     std::unordered_map<uint64_t, RenderJob> jobs_; ///< waiting job per MAC
     std::unordered_map<uint64_t, int> running_;    ///< running count per MAC
     size_t runningTotal_ = 0;

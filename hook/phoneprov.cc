@@ -518,6 +518,9 @@ bool PhoneProv::hold(const PacketVerdict& v, const Pkt4Ptr& response) {
     if (!park(v.mac.value(), response, Pkt4Ptr(), ParkingLotHandlePtr())) {
         return (false);
     }
+    // This phone waits for its file: render it before phones that do not wait yet
+    // (in a boot storm the DISCOVERs queue thousands of renders ahead of it).
+    queue_->expedite(v.mac);
     // The render may have finished between the check and the holding.
     if (!queue_->pending(v.mac)) {
         renderDone(v.mac);
@@ -544,6 +547,7 @@ void PhoneProv::committed(CalloutHandle& handle, const Pkt4Ptr& query) {
     PHONEPROV_TRACE(DBG_PHONEPROV_DETAIL, PHONEPROV_PARKED)
         .arg(query->getLabel())
         .arg(v.mac.colon());
+    queue_->expedite(v.mac);
     if (!queue_->pending(v.mac)) {
         renderDone(v.mac);
     }

@@ -444,3 +444,32 @@ TEST(RenderQueue, batchesAreBoundedAndNeverHoldOneMacTwice) {
     }
     EXPECT_EQ(22u, total);
 }
+
+// A phone whose ACK waits for its file goes before the phones queued ahead of it;
+// the others keep their arrival order; an expedite of a MAC not waiting does nothing.
+TEST(RenderQueue, expeditedJobsGoFirst) {
+    Gate gate;
+    std::mutex mutex;
+    std::vector<int> order;
+    RenderQueue q(1, 100, 1, [&](const std::vector<RenderJob>& jobs) {
+        if (jobs.front().mac == macN(0)) {
+            gate.wait();  // holds the only worker while the rest queues
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        order.push_back(jobs.front().mac.value() & 0xffff);
+    });
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(0)));
+    ASSERT_TRUE(gate.waitFor(1));
+    for (int i = 1; i <= 6; ++i) {
+        ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(i)));
+    }
+    q.expedite(macN(5));
+    q.expedite(macN(3));
+    q.expedite(macN(0));   // running, not waiting: nothing to move
+    q.expedite(macN(42));  // never queued
+    q.expedite(macN(5));   // twice: still rendered once
+    gate.open();
+    ASSERT_TRUE(q.waitIdle(10000));
+    q.stop();
+    EXPECT_EQ((std::vector<int>{0, 5, 3, 1, 2, 4, 6}), order);
+}
