@@ -15,7 +15,9 @@
 #      BENCH_STORM_PHONES (10000), BENCH_STORM_REPEAT (3), BENCH_STORM_SETUPS ("alone
 #      hook-norender hook hook-current"; "hook-current" starts with every file already
 #      rendered, as after a power cut; "hook-tuned" is "hook" with BENCH_STORM_HOOK_PARAMS merged into its
-#      parameters, for experiments: '{"render-threads": 1}'), BENCH_RSS_HOSTS (100000),
+#      parameters, for experiments: '{"render-threads": 1}'), BENCH_STORM_RCVBUF (bytes: the
+#      receive buffer of kea-dhcp4's DHCP socket in every storm setup, as
+#      net.core.rmem_default would give it; default: the system's), BENCH_RSS_HOSTS (100000),
 #      BENCH_PHONES (1000)
 # Needs root (ip netns), kea-dhcp4, perfdhcp (Debian: kea-admin), valgrind, jq, and a build.
 set -euo pipefail
@@ -72,6 +74,7 @@ SHM=""
 cleanup() {
     local pid ns
     [ -z "$SHM" ] || rm -rf "$SHM"
+    [ -z "${STORM_MNT:-}" ] || umount "$STORM_MNT" 2>/dev/null || umount -l "$STORM_MNT" 2>/dev/null || true
     for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
     for ns in "${NSS[@]:-}"; do
         [ -n "$ns" ] || continue
@@ -364,14 +367,19 @@ storm_net() {
 storm_once() {
     local s=$1 r=$2 g oui vc per pids=() t0 t1 c0 c1 acks=0 a files="-" t early drops
     per=$((STORM / ${#STORM_GROUPS[@]}))
-    rm -rf "$d/out"; mkdir -p "$d/out"
+    # A fresh output folder each round, the last one moved aside, not deleted (see STORM_FS)
+    if [ -d "$OUT" ]; then mkdir -p "$OUT.old"; mv "$OUT" "$(mktemp -d "$OUT.old/out.XXXXXX")"; fi
+    mkdir -p "$OUT"
     # hook-current (and hook-tuned-current): every phone's files already there as rendered (phones that boot again
     # after a power cut, or a fleet pre-rendered with `phoneprov render`)
-    case $s in *-current) cp -a "$d/ref/." "$d/out/";; esac
+    case $s in *-current) cp -a "$d/ref/." "$OUT/";; esac
     : > "$d/kea.log"
     kea_start t "$d/$s.json" "$d/$s.$r.kea.out"
     kea_ready t || { cat "$d/$s.$r.kea.out" >&2; exit 1; }
     kea_idle t
+    if [ -n "$STORM_RCVBUF" ]; then  # every setup alike, Kea alone included
+        python3 "$SRC/benchmarks/kea/rcvbuf.py" "${KEA_PIDS[t]}" "$STORM_RCVBUF" >> "$d/$s.$r.kea.out"
+    fi
     c0=$(cpu_of "${KEA_PIDS[t]}")
     t0=$(date +%s.%N)
     for g in "${!STORM_GROUPS[@]}"; do
@@ -390,15 +398,15 @@ storm_once() {
     if [ "$s" != alone ] && [ "$s" != hook-norender ]; then
         # bounded wait for the last file (the ACKs already waited for theirs by default)
         for _ in $(seq 1200); do
-            [ "$(files_of "$d/out")" -ge "$want_files" ] && break
+            [ "$(files_of "$OUT")" -ge "$want_files" ] && break
             sleep 0.1
         done
         t1=$(date +%s.%N)
         early=$(grep -c PHONEPROV_UNPARK_TIMEOUT "$d/kea.log" 2>/dev/null || true)
-        if diff -rq -x .phoneprov-tmp "$d/ref" "$d/out" > "$d/storm.diff" 2>&1; then
+        if diff -rq -x .phoneprov-tmp "$d/ref" "$OUT" > "$d/storm.diff" 2>&1; then
             files="$want_files/$want_files; ${early:-0} ACKs left before their file (render-wait-ms)"
         else
-            files="$(files_of "$d/out")/$want_files (incomplete: $(wc -l < "$d/storm.diff") differ)"
+            files="$(files_of "$OUT")/$want_files (incomplete: $(wc -l < "$d/storm.diff") differ)"
         fi
         # the worst round counts
         case ${STORM_FILES[$s]:-} in *incomplete*) ;; *) STORM_FILES[$s]=$files;; esac
@@ -423,10 +431,34 @@ storm_once() {
     STORM_CPUS[$s]="${STORM_CPUS[$s]:-} $(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b - a}')"
 }
 
+STORM_RCVBUF=${BENCH_STORM_RCVBUF:-}
+# The storm's output folder is on a file system of its own, made for this run (a sparse
+# ext4 image, loop-mounted), when this machine can: ext4 does not reuse an inode freed within
+# the last 60 s (300 s when its block is dirty), and find_inode_bit -> recently_deleted
+# walks past every such inode for each new file. On the shared root file system, the files
+# deleted by the previous round or run (or by anyone else) made the render workers' system
+# time 3 to 4 times larger (5.4 s against 1.4 s for 12,008 files), a cost of the runner and
+# of the neighbours, not of a phone fleet; and syncfs() there also flushed everyone else's
+# writes. BENCH_STORM_FS=shared keeps the output folder in the work folder instead.
+STORM_FS=${BENCH_STORM_FS:-own}
+STORM_MNT=""
 if want storm; then
     d="$WORK/storm"
     declare -A STORM_SHORT STORM_CPUS STORM_DROPS STORM_VENDORS
     storm_net
+    OUT="$d/out"
+    if [ "$STORM_FS" = own ] && command -v mkfs.ext4 >/dev/null; then
+        mkdir -p "$d/fs"
+        truncate -s 8G "$d/fs.img"
+        if mkfs.ext4 -q -F -i 8192 "$d/fs.img" && mount -o loop "$d/fs.img" "$d/fs"; then
+            STORM_MNT="$d/fs"; OUT="$d/fs/out"
+        else
+            echo "storm: no loop-mounted file system here; the output folder stays in $d" >&2
+            STORM_FS=shared
+        fi
+    else
+        STORM_FS=shared
+    fi
     printf '[' > "$d.groups.json"
     for g in "${!STORM_GROUPS[@]}"; do
         IFS='|' read -r v oui _ m <<< "${STORM_GROUPS[$g]}"
@@ -434,6 +466,8 @@ if want storm; then
     done
     echo ']' >> "$d.groups.json"
     configs "$d" "$STORM" 0 --groups "$d.groups.json"
+    jq --arg o "$OUT" '.Dhcp4["hooks-libraries"][0].parameters["output-dir"] = $o' "$d/hook.json" > "$d/hook.json.new"
+    mv "$d/hook.json.new" "$d/hook.json"
     # experiments: setup "hook-tuned" is "hook" with BENCH_STORM_HOOK_PARAMS merged in
     tuned=${BENCH_STORM_HOOK_PARAMS:-}; [ -n "$tuned" ] || tuned='{}'
     jq --argjson p "$tuned" '.Dhcp4["hooks-libraries"][0].parameters += $p' \
@@ -450,6 +484,7 @@ if want storm; then
             storm_once "$s" "$r"
         done
     done
+    rm -rf "$OUT.old"
     for s in alone hook-norender hook hook-current hook-tuned hook-tuned-current; do
         [ -n "${STORM_RUNS[$s]:-}" ] || continue
         STORM_T[$s]=$(echo "${STORM_RUNS[$s]}" | median)
@@ -537,6 +572,9 @@ if want storm; then
         [ -n "${STORM_RUNS[$s]:-}" ] || continue
         echo "  $s: per vendor (s, each round):${STORM_VENDORS[$s]}; dropped at Kea's socket:${STORM_DROPS[$s]}"
     done
+    if [ "$STORM_FS" = own ]; then echo "(the output folder on an ext4 file system made for this run)"
+    else echo "(the output folder in the work folder's file system, shared)"; fi
+    [ -z "$STORM_RCVBUF" ] || echo "(kea-dhcp4's DHCP socket given a receive buffer of $STORM_RCVBUF bytes in every setup)"
     echo "(${#STORM_GROUPS[@]} vendors at once, one perfdhcp avalanche each; all: median of $STORM_REPEAT rounds" \
          "until every phone has its ACK and, rendering on, every file is complete; Kea CPU: user+system" \
          "seconds of kea-dhcp4 over the storm, median; ACK/s: phones / median all)"
