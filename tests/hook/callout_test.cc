@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <chrono>
 #include <netinet/in.h>
+#include <set>
 #include <sys/socket.h>
 #include <thread>
 
@@ -56,15 +57,22 @@ protected:
         return (name);
     }
 
-    /// @brief Commits a configuration with n reserved Yealink phones (an account each).
-    void reservePhones(int n) {
+    /// @brief Commits a configuration with n reserved Yealink phones (an account each;
+    /// the phones in `slow` get `slowAccounts` accounts, so that their render takes long).
+    void reservePhones(int n, const std::set<int>& slow = {}, int slowAccounts = 0) {
         std::string hosts;
         for (int i = 0; i < n; ++i) {
             char mac[32];
             snprintf(mac, sizeof(mac), "00:15:65:10:%02x:%02x", i >> 8, i & 0xff);
+            std::string accounts;
+            int count = slow.count(i) ? slowAccounts : 1;
+            for (int a = 0; a < count; ++a) {
+                accounts += std::string(a ? "," : "") + R"({"user": ")" +
+                            std::to_string(1000 + i) + "-" + std::to_string(a) +
+                            R"(", "password": "pw"})";
+            }
             hosts += std::string(i ? "," : "") + R"({"hw-address": ")" + mac +
-                     R"(", "user-context": {"phoneprov": {"accounts": [{"user": ")" +
-                     std::to_string(1000 + i) + R"(", "password": "pw"}]}}})";
+                     R"(", "user-context": {"phoneprov": {"accounts": [)" + accounts + "]}}}";
         }
         configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [)" +
                    hosts + "]}]}");
@@ -449,13 +457,48 @@ TEST_F(CalloutTest, AckHeldOnlyWhileItsRenderIsPending) {
 // render-wait-ms bounds the hold: an ACK whose render is still queued goes out when
 // its time is up, each at its own time, and the timer still works for ACKs held
 // after it had nothing left to wait for.
+// A phone whose ACK is held is rendered before the thousands of phones queued ahead of
+// it (their DISCOVERs came first): its ACK goes out with its file long before the queue
+// drains, not after render-wait-ms.
+TEST_F(CalloutTest, HeldPhoneIsRenderedBeforeTheQueue) {
+    ElementPtr p = goodParams();
+    p->set("render-wait-ms", Element::create(20000));
+    p->set("render-threads", Element::create(1));
+    ASSERT_TRUE(load(p));
+    const int kPhones = 5000;
+    reservePhones(kPhones);
+    for (int i = 0; i < kPhones; ++i) {
+        ASSERT_EQ(CalloutHandle::NEXT_STEP_CONTINUE,
+                  sendStatus(query(DHCPDISCOVER, phoneMac(i), "yealink"), DHCPOFFER));
+    }
+    const int last = kPhones - 1;  // queued behind every other phone
+    ASSERT_FALSE(waitFor(phoneFile(last), 0)) << "the renders finished too fast";
+    EXPECT_EQ(CalloutHandle::NEXT_STEP_DROP,
+              sendStatus(query(DHCPREQUEST, phoneMac(last), "yealink"), DHCPACK));
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (logged("PHONEPROV_HELD_SEND_FAILED") < 1 && std::chrono::steady_clock::now() < end) {
+        IfaceMgr::instance().receive4(0, 10000);
+    }
+    // Released (the send fails here: no interface) with its file, before most of the queue.
+    ASSERT_EQ(1u, logged("PHONEPROV_HELD_SEND_FAILED")) << logText();
+    EXPECT_EQ(0u, logged("PHONEPROV_UNPARK_TIMEOUT"));
+    EXPECT_TRUE(waitFor(phoneFile(last), 0));
+    int rendered = 0;
+    for (int i = 0; i < kPhones; i += 50) {
+        rendered += waitFor(phoneFile(i), 0) ? 1 : 0;
+    }
+    EXPECT_LT(rendered, kPhones / 50 / 2) << "most of the queue was rendered first";
+}
+
 TEST_F(CalloutTest, HeldAckGoesOutAfterRenderWaitMs) {
     ElementPtr p = goodParams();
     p->set("render-wait-ms", Element::create(100));
     p->set("render-threads", Element::create(1));
     ASSERT_TRUE(load(p));
+    // A held phone's render goes first (expedite): what outlasts render-wait-ms here is
+    // the render itself, each held phone having 20,000 accounts to write.
     const int kPhones = 5000;  // renders queued well past the waits below (about 1 s here)
-    reservePhones(kPhones);
+    reservePhones(kPhones, {kPhones - 1, kPhones - 2, kPhones - 3}, 20000);
     for (int i = 0; i < kPhones; ++i) {
         ASSERT_EQ(CalloutHandle::NEXT_STEP_CONTINUE,
                   sendStatus(query(DHCPDISCOVER, phoneMac(i), "yealink"), DHCPOFFER));
