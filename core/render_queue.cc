@@ -134,9 +134,8 @@ void RenderQueue::run() {
                 return;
             }
             // Take up to maxBatch_ waiting jobs, expedited ones first, then in
-            // arrival order. A MAC already
-            // being rendered by another worker waits for its turn (stays queued),
-            // so that one MAC never renders twice at once.
+            // arrival order. A MAC already being rendered by another worker waits
+            // for its turn (stays queued), so that one MAC never renders twice at once.
             std::deque<uint64_t> busy;
             while ((!urgent_.empty() || !order_.empty()) && batch.size() < maxBatch_) {
                 std::deque<uint64_t>& from = urgent_.empty() ? order_ : urgent_;

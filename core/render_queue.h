@@ -97,9 +97,10 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     mutable std::condition_variable idle_;
+    // A MAC taken from one of these two deques leaves a stale entry in the other,
+    // skipped when reached (its job is gone, or it is a newer job, taken then).
     std::deque<uint64_t> order_;                   ///< MACs in arrival order
     std::deque<uint64_t> urgent_;                  ///< expedited MACs, served first
-    ///< (a MAC taken from one of the two deques leaves a stale entry in the other: skipped)
     std::unordered_map<uint64_t, RenderJob> jobs_; ///< waiting job per MAC
     std::unordered_map<uint64_t, int> running_;    ///< running count per MAC
     size_t runningTotal_ = 0;
