@@ -454,9 +454,6 @@ TEST_F(CalloutTest, AckHeldOnlyWhileItsRenderIsPending) {
               sendStatus(query(DHCPREQUEST, phoneMac(kPhones - 1), "yealink"), DHCPACK));
 }
 
-// render-wait-ms bounds the hold: an ACK whose render is still queued goes out when
-// its time is up, each at its own time, and the timer still works for ACKs held
-// after it had nothing left to wait for.
 // A phone whose ACK is held is rendered before the thousands of phones queued ahead of
 // it (their DISCOVERs came first): its ACK goes out with its file long before the queue
 // drains, not after render-wait-ms.
@@ -494,6 +491,9 @@ TEST_F(CalloutTest, HeldPhoneIsRenderedBeforeTheQueue) {
     EXPECT_LT(rendered, kPhones / 50 / 2) << "most of the queue was rendered first";
 }
 
+// render-wait-ms bounds the hold: an ACK whose render is still queued goes out when
+// its time is up, each at its own time, and the timer still works for ACKs held
+// after it had nothing left to wait for.
 TEST_F(CalloutTest, HeldAckGoesOutAfterRenderWaitMs) {
     ElementPtr p = goodParams();
     p->set("render-wait-ms", Element::create(100));
