@@ -44,7 +44,11 @@ RenderQueue::Push RenderQueue::push(const RenderJob& job) {
     }
     auto it = jobs_.find(key);
     if (it != jobs_.end()) {
-        it->second = job;  // the newest facts (address, model) win
+        // The newest facts (address, model) win, but a check never replaces a
+        // render: the render does what the check would, and more.
+        if (!job.check || it->second.check) {
+            it->second = job;
+        }
         return (Push::Merged);
     }
     if (jobs_.size() >= capacity_) {
@@ -71,7 +75,39 @@ void RenderQueue::expedite(const Mac& mac) {
 bool RenderQueue::pending(const Mac& mac) const {
     uint64_t key = mac.value();
     std::lock_guard<std::mutex> lock(mutex_);
-    return (jobs_.count(key) != 0 || running_.count(key) != 0);
+    auto it = jobs_.find(key);
+    return ((it != jobs_.end() && !it->second.check) || runningRenders_.count(key) != 0);
+}
+
+void RenderQueue::setBackground(std::vector<RenderJob> jobs, std::function<void()> finished) {
+    std::function<void()> now;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) {
+            return;
+        }
+        for (RenderJob& j : jobs) {
+            j.background = true;
+        }
+        background_ = std::move(jobs);
+        backgroundNext_ = 0;
+        backgroundRunning_ = 0;  // the old list's running jobs no longer count
+        ++backgroundList_;
+        backgroundFinished_ = std::move(finished);
+        if (background_.empty()) {
+            now.swap(backgroundFinished_);
+        } else {
+            cv_.notify_all();
+        }
+    }
+    if (now) {
+        now();
+    }
+}
+
+size_t RenderQueue::backgroundLeft() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return (background_.size() - backgroundNext_);
 }
 
 size_t RenderQueue::depth() const {
@@ -81,13 +117,29 @@ size_t RenderQueue::depth() const {
 
 size_t RenderQueue::inFlight() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return (jobs_.size() + runningTotal_);
+    return (jobs_.size() + runningTotal_ + (background_.size() - backgroundNext_));
+}
+
+bool RenderQueue::idleLocked() const {
+    return (jobs_.empty() && runningTotal_ == 0 && backgroundNext_ >= background_.size());
 }
 
 bool RenderQueue::waitIdle(int timeoutMs) const {
     std::unique_lock<std::mutex> lock(mutex_);
     return (idle_.wait_for(lock, std::chrono::milliseconds(timeoutMs),
-                           [this] { return (jobs_.empty() && runningTotal_ == 0); }));
+                           [this] { return (idleLocked()); }));
+}
+
+std::function<void()> RenderQueue::backgroundDoneLocked() {
+    std::function<void()> out;
+    if (backgroundNext_ >= background_.size() && backgroundRunning_ == 0) {
+        out.swap(backgroundFinished_);
+        if (!background_.empty()) {
+            std::vector<RenderJob>().swap(background_);  // hand the memory back
+            backgroundNext_ = 0;
+        }
+    }
+    return (out);
 }
 
 void RenderQueue::stop() {
@@ -100,6 +152,9 @@ void RenderQueue::stop() {
         jobs_.clear();
         order_.clear();
         urgent_.clear();
+        background_.clear();
+        backgroundNext_ = 0;
+        backgroundFinished_ = nullptr;
     }
     cv_.notify_all();
     for (auto& t : threads_) {
@@ -127,9 +182,14 @@ void RenderQueue::run() {
     std::vector<RenderJob> batch;
     for (;;) {
         batch.clear();
+        uint64_t list = 0;
+        std::function<void()> finished;
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            cv_.wait(lock, [this] { return (stopping_ || !order_.empty() || !urgent_.empty()); });
+            cv_.wait(lock, [this] {
+                return (stopping_ || !order_.empty() || !urgent_.empty() ||
+                        backgroundNext_ < background_.size());
+            });
             if (stopping_) {
                 return;
             }
@@ -153,16 +213,46 @@ void RenderQueue::run() {
                 jobs_.erase(it);
                 ++running_[key];
                 ++runningTotal_;
+                if (!batch.back().check) {
+                    ++runningRenders_[key];
+                }
+            }
+            // Then the background list, when nothing else waits. A phone with a
+            // job of its own waiting or running gets that one instead.
+            list = backgroundList_;
+            while (busy.empty() && order_.empty() && urgent_.empty() &&
+                   backgroundNext_ < background_.size() && batch.size() < maxBatch_) {
+                RenderJob& j = background_[backgroundNext_++];
+                uint64_t key = j.mac.value();
+                if (jobs_.count(key) != 0 || running_.count(key) != 0) {
+                    continue;
+                }
+                batch.push_back(std::move(j));
+                ++running_[key];
+                ++runningTotal_;
+                ++runningRenders_[key];
+                ++backgroundRunning_;
             }
             order_.insert(order_.end(), busy.begin(), busy.end());
+            finished = backgroundDoneLocked();
             if (batch.empty()) {
-                if (!order_.empty()) {
-                    lock.unlock();
+                const bool busyOnly = !order_.empty();
+                if (idleLocked()) {
+                    idle_.notify_all();
+                }
+                lock.unlock();
+                if (finished) {
+                    try {
+                        finished();
+                    } catch (...) {
+                    }
+                }
+                if (busyOnly) {
                     std::this_thread::sleep_for(std::chrono::milliseconds(1));
                 }
                 continue;
             }
-            if (!order_.empty() || !urgent_.empty()) {
+            if (!order_.empty() || !urgent_.empty() || backgroundNext_ < background_.size()) {
                 cv_.notify_one();  // more waits: another worker may take it
             }
         }
@@ -179,12 +269,21 @@ void RenderQueue::run() {
                 if (--running_[key] == 0) {
                     running_.erase(key);
                 }
+                if (!job.check && --runningRenders_[key] == 0) {
+                    runningRenders_.erase(key);
+                }
                 --runningTotal_;
+                if (job.background && list == backgroundList_ && backgroundRunning_ > 0) {
+                    --backgroundRunning_;
+                }
                 if (jobs_.count(key) == 0 && running_.count(key) == 0) {
                     last.push_back(&job.mac);
                 }
             }
-            if (jobs_.empty() && runningTotal_ == 0) {
+            if (!finished) {
+                finished = backgroundDoneLocked();
+            }
+            if (idleLocked()) {
                 idle_.notify_all();
             }
         }
@@ -194,6 +293,12 @@ void RenderQueue::run() {
                     done_(*mac);
                 } catch (...) {
                 }
+            }
+        }
+        if (finished) {
+            try {
+                finished();
+            } catch (...) {
             }
         }
     }

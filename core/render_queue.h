@@ -29,6 +29,12 @@ struct RenderJob {
     /// The plan `vendor` indexes (kept alive across a reload of the catalogue);
     /// null: the worker's current one.
     std::shared_ptr<const Provisioning> plan;
+    /// Only confirm that the files of this phone's last render are still on disk
+    /// (the worker renders when they are not): its inputs did not change. A check
+    /// is not pending(): no ACK waits for it. A render never turns into a check.
+    bool check = false;
+    /// Queued by setBackground() (a reserved phone rendered ahead of its boot).
+    bool background = false;
 };
 
 /// @brief A bounded queue of render jobs, de-duplicated per MAC, served by
@@ -71,15 +77,26 @@ public:
     /// (a phone whose ACK waits for its file goes first). No-op when none waits.
     void expedite(const Mac& mac);
 
-    /// @brief True while a job for this MAC waits or runs.
+    /// @brief True while a render (not a check) for this MAC waits or runs;
+    /// a background job counts from when a worker takes it.
     bool pending(const Mac& mac) const;
 
-    /// @brief Jobs waiting (not running).
+    /// @brief Replaces the background list: jobs taken only when no other job
+    /// waits, in order, outside the capacity (the list is the admin's own, not
+    /// the network's). One whose MAC has a job waiting or running is dropped: that
+    /// job has the newer facts. `finished` is called (by a worker) once every job
+    /// of this list was rendered or dropped; not when a later list replaces it.
+    void setBackground(std::vector<RenderJob> jobs, std::function<void()> finished = nullptr);
+    /// @brief Background jobs not taken yet.
+    size_t backgroundLeft() const;
+
+    /// @brief Jobs waiting (not running; background jobs not counted).
     size_t depth() const;
-    /// @brief Jobs waiting or running.
+    /// @brief Jobs waiting or running, background jobs included.
     size_t inFlight() const;
 
-    /// @brief Blocks until no job waits or runs, or the timeout (ms) passes.
+    /// @brief Blocks until no job waits or runs (background jobs included), or
+    /// the timeout (ms) passes.
     bool waitIdle(int timeoutMs) const;
 
     /// @brief Stops the workers. Waiting jobs are dropped (Kea's unload semantics);
@@ -88,6 +105,9 @@ public:
 
 private:
     void run();
+    bool idleLocked() const;
+    /// The background list's `finished`, moved out, once it is done (else empty).
+    std::function<void()> backgroundDoneLocked();
 
     BatchWorker worker_;
     Done done_;
@@ -103,7 +123,14 @@ private:
     std::deque<uint64_t> urgent_;                  ///< expedited MACs, served first
     std::unordered_map<uint64_t, RenderJob> jobs_; ///< waiting job per MAC
     std::unordered_map<uint64_t, int> running_;    ///< running count per MAC
+    std::unordered_map<uint64_t, int> runningRenders_;  ///< running, not checks
     size_t runningTotal_ = 0;
+    // The background list, consumed from backgroundNext_; its jobs running now.
+    std::vector<RenderJob> background_;
+    size_t backgroundNext_ = 0;
+    size_t backgroundRunning_ = 0;
+    uint64_t backgroundList_ = 0;  ///< which list runs (setBackground() count)
+    std::function<void()> backgroundFinished_;
     bool stopping_ = false;
     std::vector<std::thread> threads_;
 };

@@ -473,3 +473,119 @@ TEST(RenderQueue, expeditedJobsGoFirst) {
     q.stop();
     EXPECT_EQ((std::vector<int>{0, 5, 3, 1, 2, 4, 6}), order);
 }
+
+// A check (a phone whose inputs did not change) is never pending: no ACK waits for it.
+// A render that meets a waiting check replaces it; a check never replaces a render.
+TEST(RenderQueue, checksAreNotPendingAndNeverReplaceARender) {
+    Gate gate;
+    std::mutex mutex;
+    std::vector<RenderJob> ran;
+    RenderQueue q(1, 100, 1, [&](const std::vector<RenderJob>& jobs) {
+        if (jobs.front().mac == macN(0)) {
+            gate.wait();  // holds the only worker while the rest queues
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        ran.push_back(jobs.front());
+    });
+    RenderJob check0 = job(0);
+    check0.check = true;
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(check0));
+    ASSERT_TRUE(gate.waitFor(1));
+    EXPECT_FALSE(q.pending(macN(0)));  // a check running
+
+    RenderJob check1 = job(1, 7);
+    check1.check = true;
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(check1));
+    EXPECT_FALSE(q.pending(macN(1)));  // a check waiting
+    ASSERT_EQ(RenderQueue::Push::Merged, q.push(job(1, 8)));
+    EXPECT_TRUE(q.pending(macN(1)));   // now a render
+
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(2, 9)));
+    RenderJob check2 = job(2, 10);
+    check2.check = true;
+    ASSERT_EQ(RenderQueue::Push::Merged, q.push(check2));
+    EXPECT_TRUE(q.pending(macN(2)));   // still the render
+
+    gate.open();
+    ASSERT_TRUE(q.waitIdle(10000));
+    q.stop();
+    ASSERT_EQ(3u, ran.size());
+    EXPECT_TRUE(ran[0].check);
+    EXPECT_FALSE(ran[1].check);
+    EXPECT_EQ(8u, ran[1].generation);
+    EXPECT_FALSE(ran[2].check);
+    EXPECT_EQ(9u, ran[2].generation);
+}
+
+// The background list (reserved phones rendered ahead of their boot) runs only when no
+// other job waits; a phone with a job of its own waiting or running is not rendered
+// again from the list (the hook skips one whose files are current);
+// `finished` comes once, after the last one; waitIdle() and inFlight() count the list.
+TEST(RenderQueue, backgroundRunsWhenNothingElseWaits) {
+    Gate gate;
+    std::mutex mutex;
+    std::vector<std::pair<int, bool>> order;  // MAC number, background
+    std::atomic<int> finished{0};
+    RenderQueue q(1, 100, 4, [&](const std::vector<RenderJob>& jobs) {
+        if (jobs.front().mac == macN(0)) {
+            gate.wait();
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        for (const RenderJob& j : jobs) {
+            order.emplace_back(static_cast<int>(j.mac.value() & 0xffff), j.background);
+        }
+    });
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(0)));
+    ASSERT_TRUE(gate.waitFor(1));
+    std::vector<RenderJob> list = {job(1), job(2)};  // also queued by packets, below
+    for (int i = 10; i < 20; ++i) {
+        list.push_back(job(i));
+    }
+    q.setBackground(list, [&] { ++finished; });
+    EXPECT_EQ(12u, q.backgroundLeft());
+    EXPECT_EQ(0u, q.depth());
+    EXPECT_EQ(13u, q.inFlight());  // 12 listed, 1 running
+    EXPECT_FALSE(q.pending(macN(10)));  // listed, not taken yet
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(1)));
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(2)));
+    gate.open();
+    ASSERT_TRUE(q.waitIdle(10000));
+    EXPECT_EQ(0u, q.backgroundLeft());
+    q.stop();
+    std::vector<std::pair<int, bool>> want = {{0, false}, {1, false}, {2, false}};
+    for (int i = 10; i < 20; ++i) {
+        want.emplace_back(i, true);
+    }
+    EXPECT_EQ(want, order);  // 1 and 2 not again from the list
+    EXPECT_EQ(1, finished.load());
+}
+
+// A new list replaces the old one: the old list's `finished` never comes, the new one's
+// does; an empty list is finished at once.
+TEST(RenderQueue, aNewBackgroundListReplacesTheOld) {
+    Gate gate;
+    std::atomic<int> ran{0};
+    RenderQueue q(1, 100, 1, [&](const std::vector<RenderJob>& jobs) {
+        if (jobs.front().mac == macN(0)) {
+            gate.wait();
+        }
+        ++ran;
+    });
+    std::atomic<int> first{0};
+    std::atomic<int> second{0};
+    q.setBackground({job(0), job(1), job(2)}, [&] { ++first; });
+    ASSERT_TRUE(gate.waitFor(1));  // job 0 of the first list runs
+    EXPECT_TRUE(q.pending(macN(0)));  // a background render, once taken, is pending
+    q.setBackground({job(3), job(4)}, [&] { ++second; });
+    gate.open();
+    ASSERT_TRUE(q.waitIdle(10000));
+    q.stop();
+    EXPECT_EQ(3, ran.load());  // 0, then 3 and 4
+    EXPECT_EQ(0, first.load());
+    EXPECT_EQ(1, second.load());
+
+    RenderQueue idle(1, 10, [](const RenderJob&) {});
+    std::atomic<int> empty{0};
+    idle.setBackground({}, [&] { ++empty; });
+    EXPECT_EQ(1, empty.load());
+}
