@@ -93,6 +93,31 @@ std::string checkDeviceData(const nlohmann::json& device) {
     return ("");
 }
 
+bool templateNames(std::string_view text, std::string_view name) {
+    auto space = [](char c) { return (c == ' ' || c == '\t' || c == '\r' || c == '\n'); };
+    for (size_t at = text.find("{{"); at != std::string_view::npos; at = text.find("{{", at)) {
+        size_t i = at + 2;
+        while (i < text.size() && space(text[i])) {
+            ++i;
+        }
+        if (i < text.size() && (text[i] == '#' || text[i] == '^' || text[i] == '/')) {
+            ++i;
+        }
+        while (i < text.size() && space(text[i])) {
+            ++i;
+        }
+        size_t end = i;
+        while (end < text.size() && !space(text[end]) && text[end] != '}') {
+            ++end;
+        }
+        if (text.substr(i, end - i) == name) {
+            return (true);
+        }
+        at += 2;
+    }
+    return (false);
+}
+
 std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
                                                         const Config& config,
                                                         std::vector<std::string>& warnings) {
@@ -213,6 +238,20 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
             if (m.second.hasFiles) {
                 compile(m.second.files);
             }
+        }
+        // Whether the phone's address reaches its files (a check then compares it).
+        auto usesIp = [](const std::vector<FileSpec>& files) {
+            return (std::any_of(files.begin(), files.end(), [](const FileSpec& f) {
+                return (templateNames(f.text, "ip") || templateNames(f.name, "ip") ||
+                        f.requires == "ip");
+            }));
+        };
+        plan.usesAddress = usesIp(v.files);
+        for (const auto& m : v.models) {
+            plan.usesAddress = plan.usesAddress || (m.second.hasFiles && usesIp(m.second.files));
+        }
+        for (const auto& vm : v.valueMaps) {
+            plan.usesAddress = plan.usesAddress || vm.second.from == "ip";
         }
     }
     return (p);
@@ -494,6 +533,7 @@ StagedRender Provisioning::stage(OutputDir::Batch& batch, int vendor, const std:
     for (const RenderedFile& f : files) {
         std::string path = f.dir.empty() ? f.name : f.dir + "/" + f.name;
         if (f.perDevice) {
+            s.device.push_back(s.files.size());
             s.files.emplace_back(batch.stage(f.dir, f.name, f.content), std::move(path));
             continue;
         }
@@ -543,6 +583,12 @@ RenderOutcome StagedRender::finish(const OutputDir::Batch& batch) const {
             ++r.failed;
             r.errors.push_back(f.second + ": " + w.error);
             break;
+        }
+    }
+    for (size_t k : device) {
+        WriteResult w = batch.result(files[k].first);
+        if (w.status != WriteStatus::Failed && w.stamped) {
+            r.deviceStamps.emplace_back(files[k].second, w.stamp);
         }
     }
     if (owner) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -30,6 +31,9 @@ struct RenderOutcome {
     int failed = 0;
     int skipped = 0;   ///< per-device files not rendered: no reservation data
     std::vector<std::string> files;   ///< paths relative to output-dir, rendered or unchanged
+    /// The per-device files among them whose stamp is known (path, stamp): what a
+    /// later check compares with the disk.
+    std::vector<std::pair<std::string, FileStamp>> deviceStamps;
     std::vector<std::string> errors;  ///< never holds a value from the data
     bool ok() const { return (failed == 0); }
 };
@@ -42,6 +46,7 @@ struct StagedRender {
     static constexpr size_t kOnDisk = static_cast<size_t>(-1);
     RenderOutcome outcome;  ///< rendering errors and skips so far
     std::vector<std::pair<size_t, std::string>> files;  ///< batch index (or kOnDisk), path
+    std::vector<size_t> device;  ///< the per-device files: positions in `files`
     /// A common file staged, remembered (path, content hash, stamp) once committed.
     struct Common {
         size_t index;
@@ -86,6 +91,10 @@ public:
     bool enabled(int vendor) const { return (plans_[vendor].enabled); }
     /// @brief The URL this vendor's phones are given: base-url/dir/.
     const std::string& vendorUrl(int vendor) const { return (plans_[vendor].vendorUrl); }
+    /// @brief Whether the phone's address can change this vendor's files: a
+    /// template or file name of the vendor (any model) names `ip`, or a value map
+    /// derives from it.
+    bool usesAddress(int vendor) const { return (plans_[vendor].usesAddress); }
 
     /// @brief The template variables for a phone, merged by precedence.
     /// @param device the reservation's `user-context.phoneprov` (nullptr: none).
@@ -145,6 +154,7 @@ private:
     struct VendorPlan {
         bool enabled = true;
         bool overrideSubnet = true;
+        bool usesAddress = false;
         std::string vendorUrl;
         std::vector<EncodedOption> options;
         std::unordered_map<std::string, std::vector<EncodedOption>> modelOptions;
@@ -176,6 +186,11 @@ using ProvisioningPtr = std::shared_ptr<const Provisioning>;
 /// @brief Checks reservation data (`user-context.phoneprov`).
 /// @return "" when usable, else what is wrong (names the key, never a value).
 std::string checkDeviceData(const nlohmann::json& device);
+
+/// @brief Whether a Mustache text has a tag naming `name` (`{{name}}`,
+/// `{{#name}}`, `{{^name}}`, `{{/name}}`, `{{ name }}`). Templates cannot change
+/// their delimiters (Template refuses it), so this finds every use.
+bool templateNames(std::string_view text, std::string_view name);
 
 }  // namespace phoneprov
 

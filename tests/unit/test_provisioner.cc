@@ -719,3 +719,109 @@ TEST_F(Provisioner, manyModelsBeyondTheCommonCache) {
     EXPECT_EQ(1, r.written);
     EXPECT_EQ(want, readFile(out_ / "yealink/y000000000000.cfg"));
 }
+
+// Whether a template names a variable: every tag form, and nothing else.
+TEST(TemplateNames, table) {
+    struct Case {
+        const char* text;
+        bool names;
+    };
+    const Case cases[] = {
+        {"ip = {{ip}}", true},
+        {"{{ ip }}", true},
+        {"{{#ip}}x{{/ip}}", true},
+        {"{{^ip}}none{{/ip}}", true},
+        {"{{/ ip}}", true},
+        {"{{\tip\n}}", true},
+        {"{{ip-address}}", false},
+        {"{{sip}}", false},
+        {"{{zip}}", false},
+        {"{{! ip }}", false},  // a comment
+        {"ip", false},
+        {"{ip}", false},
+        {"{{", false},
+        {"{{ ", false},
+        {"", false},
+        {"{{mac}} {{ip}}", true},
+    };
+    for (const Case& c : cases) {
+        EXPECT_EQ(c.names, templateNames(c.text, "ip")) << c.text;
+    }
+}
+
+// A vendor whose files name `ip` (template, file name, requires or a value map) changes
+// them with the phone's address; the shipped profiles do not.
+TEST(UsesAddress, onlyWhenAFileCanChangeWithTheAddress) {
+    TempDir out;
+    Config config = baseConfig(out.path());
+    std::vector<std::string> warnings;
+    auto shipped = Provisioning::build(Catalogue::load(profilesDir()), config, warnings);
+    for (size_t v = 0; v < shipped->catalogue().vendors().size(); ++v) {
+        EXPECT_FALSE(shipped->usesAddress(static_cast<int>(v)))
+            << shipped->catalogue().vendors()[v].id;
+    }
+    struct Case {
+        const char* what;
+        const char* fileName;
+        const char* body;
+        const char* requires;
+        const char* valueFrom;
+        bool uses;
+    };
+    const Case cases[] = {
+        {"none", "{{mac}}.cfg", "user = {{mac}}\n", "", "sip-transport", false},
+        {"body", "{{mac}}.cfg", "ip = {{ ip }}\n", "", "sip-transport", true},
+        {"section", "{{mac}}.cfg", "{{#ip}}x{{/ip}}\n", "", "sip-transport", true},
+        {"file name", "{{mac}}-{{ip}}.cfg", "x\n", "", "sip-transport", true},
+        {"requires", "{{mac}}.cfg", "x\n", "ip", "sip-transport", true},
+        {"value map", "{{mac}}.cfg", "x\n", "", "ip", true},
+    };
+    for (const Case& c : cases) {
+        TempDir dir;
+        ::mkdir((dir / "acme").c_str(), 0755);
+        ::mkdir((dir / "acme/templates").c_str(), 0755);
+        writeFile(dir / "acme/templates/mac.mustache", c.body);
+        json file = {{"name", c.fileName}, {"template", "templates/mac.mustache"},
+                     {"per-device", true}};
+        if (*c.requires) {
+            file["requires"] = c.requires;
+        }
+        json profile = {{"id", "acme"},
+                        {"name", "Acme"},
+                        {"phones-only", true},
+                        {"oui-prefixes", {"00:11:22"}},
+                        {"dir", "acme"},
+                        {"format", "kv"},
+                        {"value-maps",
+                         {{"derived", {{"from", c.valueFrom}, {"map", json::object()},
+                                       {"default", "x"}}}}},
+                        {"files", json::array({file})}};
+        writeFile(dir / "acme/profile.json", profile.dump());
+        auto p = Provisioning::build(Catalogue::load(dir.path()), config, warnings);
+        EXPECT_EQ(c.uses, p->usesAddress(0)) << c.what;
+    }
+}
+
+// A render reports its per-device files with their stamps (what a later check compares
+// with the disk), whether written or found unchanged, and never a common file.
+TEST_F(Provisioner, deviceStampsNameThePerDeviceFiles) {
+    auto p = build();
+    OutputDir out(out_.path());
+    json dev = device();
+    for (int round = 0; round < 2; ++round) {
+        RenderOutcome r = p->render(out, id("yealink"), "", kMac, "10.0.0.50", &dev);
+        ASSERT_TRUE(r.ok());
+        EXPECT_EQ(round == 0 ? 2 : 0, r.written);
+        ASSERT_EQ(1u, r.deviceStamps.size()) << round;
+        EXPECT_EQ("yealink/001565aabbcc.cfg", r.deviceStamps[0].first);
+        struct stat st;
+        ASSERT_EQ(0, ::stat((out_ / "yealink/001565aabbcc.cfg").c_str(), &st));
+        EXPECT_EQ(st.st_ino, r.deviceStamps[0].second.ino);
+        EXPECT_EQ(st.st_size, r.deviceStamps[0].second.size);
+        OutputDir::Batch b = out.begin();
+        EXPECT_TRUE(b.unchangedSince("yealink", "001565aabbcc.cfg", r.deviceStamps[0].second));
+    }
+    // Without reservation data: no per-device file, so nothing to stamp.
+    RenderOutcome none = p->render(out, id("yealink"), "", kMac, "10.0.0.50", nullptr);
+    EXPECT_TRUE(none.deviceStamps.empty());
+}
