@@ -13,7 +13,10 @@
 #   --keep    keep the work folder (configs, logs)
 # env: BUILD_DIR (default ./build), BENCH_TRIAL_S (seconds per rate step, default 5),
 #      BENCH_STORM_PHONES (10000), BENCH_STORM_REPEAT (3), BENCH_STORM_SETUPS ("alone
-#      hook-norender hook hook-current"; "hook-current" starts with every file already
+#      hook-norender hook hook-cold hook-current"; "hook" renders the reserved phones at
+#      start-up (render-reserved) and the storm comes once Kea is idle; "hook-cold" renders
+#      none before (render-reserved off): every file is written during the storm;
+#      "hook-current" starts with every file already
 #      rendered, as after a power cut; "hook-tuned" is "hook" with BENCH_STORM_HOOK_PARAMS merged into its
 #      parameters, for experiments: '{"render-threads": 1}'), BENCH_STORM_RCVBUF (bytes: the
 #      receive buffer of kea-dhcp4's DHCP socket in every storm setup, as
@@ -365,7 +368,7 @@ storm_net() {
 }
 # storm_once SETUP ROUND: one storm against a fresh Kea; records time, CPU, files
 storm_once() {
-    local s=$1 r=$2 g oui vc per pids=() t0 t1 c0 c1 acks=0 a files="-" t early drops
+    local s=$1 r=$2 g oui vc per pids=() t0 t1 c0 c1 acks=0 a files="-" t early drops pre
     per=$((STORM / ${#STORM_GROUPS[@]}))
     # A fresh output folder each round, the last one moved aside, not deleted (see STORM_FS)
     if [ -d "$OUT" ]; then mkdir -p "$OUT.old"; mv "$OUT" "$(mktemp -d "$OUT.old/out.XXXXXX")"; fi
@@ -373,13 +376,17 @@ storm_once() {
     # hook-current (and hook-tuned-current): every phone's files already there as rendered (phones that boot again
     # after a power cut, or a fleet pre-rendered with `phoneprov render`)
     case $s in *-current) cp -a "$d/ref/." "$OUT/";; esac
-    : > "$d/kea.log"
+    : > "$d/kea.log"; : > "$d/phoneprov.log"
     kea_start t "$d/$s.json" "$d/$s.$r.kea.out"
     kea_ready t || { cat "$d/$s.$r.kea.out" >&2; exit 1; }
     kea_idle t
     if [ -n "$STORM_RCVBUF" ]; then  # every setup alike, Kea alone included
         python3 "$SRC/benchmarks/kea/rcvbuf.py" "${KEA_PIDS[t]}" "$STORM_RCVBUF" >> "$d/$s.$r.kea.out"
     fi
+    # render-reserved: what Kea did before the storm (kea_idle waited for it)
+    pre=$(sed -n 's/.*PHONEPROV_RESERVED_DONE phoneprov rendered the \([0-9]*\) reserved phones.*, in \([0-9.]*\) s.*/\1 phones in \2 s/p' \
+          "$d/phoneprov.log" 2>/dev/null | tail -n 1)
+    [ -z "$pre" ] || STORM_PRE[$s]="${STORM_PRE[$s]:-} $pre (Kea CPU until then $(cpu_of "${KEA_PIDS[t]}") s);"
     c0=$(cpu_of "${KEA_PIDS[t]}")
     t0=$(date +%s.%N)
     for g in "${!STORM_GROUPS[@]}"; do
@@ -444,7 +451,7 @@ STORM_FS=${BENCH_STORM_FS:-own}
 STORM_MNT=""
 if want storm; then
     d="$WORK/storm"
-    declare -A STORM_SHORT STORM_CPUS STORM_DROPS STORM_VENDORS
+    declare -A STORM_SHORT STORM_CPUS STORM_DROPS STORM_VENDORS STORM_PRE
     storm_net
     OUT="$d/out"
     if [ "$STORM_FS" = own ] && command -v mkfs.ext4 >/dev/null; then
@@ -473,19 +480,20 @@ if want storm; then
     jq --argjson p "$tuned" '.Dhcp4["hooks-libraries"][0].parameters += $p' \
         "$d/hook.json" > "$d/hook-tuned.json"
     cp "$d/hook.json" "$d/hook-current.json"
+    jq '.Dhcp4["hooks-libraries"][0].parameters["render-reserved"] = false' "$d/hook.json" > "$d/hook-cold.json"
     cp "$d/hook-tuned.json" "$d/hook-tuned-current.json"
     jq '.Dhcp4["hooks-libraries"][0].parameters.render = false' "$d/hook.json" > "$d/hook-norender.json"
     log "storm: reference render of $STORM phones"
     STORM_REF=$(ref_render "$d/hook.json" "$d/ref")
     want_files=$(files_of "$d/ref")
     for r in $(seq "$STORM_REPEAT"); do
-        for s in ${BENCH_STORM_SETUPS:-alone hook-norender hook hook-current}; do
+        for s in ${BENCH_STORM_SETUPS:-alone hook-norender hook hook-cold hook-current}; do
             log "storm: $s, $STORM phones of ${#STORM_GROUPS[@]} vendors, round $r of $STORM_REPEAT"
             storm_once "$s" "$r"
         done
     done
     rm -rf "$OUT.old"
-    for s in alone hook-norender hook hook-current hook-tuned hook-tuned-current; do
+    for s in alone hook-norender hook hook-cold hook-current hook-tuned hook-tuned-current; do
         [ -n "${STORM_RUNS[$s]:-}" ] || continue
         STORM_T[$s]=$(echo "${STORM_RUNS[$s]}" | median)
         STORM_CPU[$s]=$(echo "${STORM_CPUS[$s]}" | median)
@@ -558,9 +566,10 @@ if want storm; then
     echo
     printf '%-24s %8s %6s %-20s %8s %6s %6s %6s  %s\n' "boot storm, $STORM phones" "all, s" "ratio" \
         "(each round)" "Kea CPU" "ratio" "ACK/s" "ratio" "files complete"
-    for s in alone hook-norender hook hook-current hook-tuned hook-tuned-current; do
+    for s in alone hook-norender hook hook-cold hook-current hook-tuned hook-tuned-current; do
         [ -n "${STORM_RUNS[$s]:-}" ] || continue
         case $s in alone) l="Kea alone";; hook-norender) l="phoneprov, render off";; hook) l="phoneprov, render on";;
+                   hook-cold) l="render on, none before";;
                    hook-current) l="render on, files current";; hook-tuned) l="render on, tuned";;
                    hook-tuned-current) l="tuned, files current";; esac
         printf '%-24s %8s %6s %-20s %8s %6s %6s %6s  %s\n' "$l" "${STORM_T[$s]}" \
@@ -568,9 +577,11 @@ if want storm; then
             "${STORM_CPU[$s]}" "$(ratio "${STORM_CPU[$s]}" "${STORM_CPU[alone]:-}")" "${STORM_TPUT[$s]}" \
             "$(ratio "${STORM_TPUT[$s]}" "${STORM_TPUT[alone]:-}")" "${STORM_FILES[$s]:--}"
     done
-    for s in alone hook-norender hook hook-current hook-tuned hook-tuned-current; do
+    for s in alone hook-norender hook hook-cold hook-current hook-tuned hook-tuned-current; do
         [ -n "${STORM_RUNS[$s]:-}" ] || continue
         echo "  $s: per vendor (s, each round):${STORM_VENDORS[$s]}; dropped at Kea's socket:${STORM_DROPS[$s]}"
+        [ -z "${STORM_PRE[$s]:-}" ] ||
+            echo "    before the storm (render-reserved), each round: ${STORM_PRE[$s]# }"
     done
     if [ "$STORM_FS" = own ]; then echo "(the output folder on an ext4 file system made for this run)"
     else echo "(the output folder in the work folder's file system, shared)"; fi

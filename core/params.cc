@@ -24,6 +24,7 @@ const std::vector<Keyword> kTopKeywords = {
     {"provision-unknown", JType::Bool, false},
     {"file-group", JType::String, false},
     {"render", JType::Bool, false},
+    {"render-reserved", JType::Bool, false},
     {"client-classes", JType::String, false},
     {"resync-on-change", JType::Bool, false},
     {"resync-port", JType::Int, false},
@@ -230,6 +231,7 @@ Config parseConfig(const nlohmann::json& params) {
     }
     c.provisionUnknown = getBool(params, "provision-unknown", false);
     c.render = getBool(params, "render", true);
+    c.renderReserved = getBool(params, "render-reserved", true);
     c.resyncOnChange = getBool(params, "resync-on-change", false);
     c.resyncPort = static_cast<int>(getInt(params, "resync-port", 5060, 1, 65535, where));
     c.fileGroup = getString(params, "file-group");

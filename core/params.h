@@ -58,6 +58,9 @@ struct Config {
     std::string ackHold = "pkt4-send";
     int renderInterval = 60;   ///< seconds before the same MAC is rendered again
     bool render = true;        ///< rendering on (off: options only)
+    /// Render every phone with reservation data at start-up and after each
+    /// reconfiguration or reload, in the background, before it boots.
+    bool renderReserved = true;
     bool resyncOnChange = false;  ///< send the vendor's re-sync NOTIFY when a phone's file changed
     int resyncPort = 5060;        ///< the phones' SIP port for that NOTIFY
     /// Whether phones are put into PHONEPROV and PHONEPROV_<VENDOR>: "always", "never",

@@ -223,6 +223,8 @@ std::vector<std::string> PhoneProv::reload() {
         generation_.fetch_add(1, std::memory_order_relaxed);
     }
     warnings_ = plan.warnings;
+    // Another catalogue or registry can change every phone's files.
+    renderReserved("reload");
     return (plan.warnings);  // the old set is freed here, outside the critical section
 }
 
@@ -246,6 +248,7 @@ core::RenderQueue::Push PhoneProv::queueRender(const core::Mac& mac, int vendor,
     job.vendor = vendor;
     job.model = model;
     job.ip = ip;
+    job.generation = generation_.load(std::memory_order_relaxed);
     job.plan = provisioning_;
     return (queue_->push(job));
 }
@@ -361,12 +364,102 @@ bool PhoneProv::configured(const ConstElementPtr& config) {
         }
         LOG_INFO(phoneprov_logger, PHONEPROV_HOST_DB_USED).arg(names);
     }
-    std::lock_guard<std::mutex> lock(hosts_mutex_);
-    hosts_ = index;
-    host_db_ = db;
-    hosts_pin_ = pins;
-    hosts_options_ = options;
+    {
+        std::lock_guard<std::mutex> lock(hosts_mutex_);
+        hosts_ = index;
+        host_db_ = db;
+        hosts_pin_ = pins;
+        hosts_options_ = options;
+        hosts_generation_.fetch_add(1);
+    }
+    renderReserved("configuration");
     return (classes);
+}
+
+void PhoneProv::renderReserved(const char* why) {
+    if (!queue_ || !config_.renderReserved) {
+        return;
+    }
+    // Main thread (configuration, reload): identifier_ and provisioning_ are ours.
+    core::HostIndexPtr index = hosts();
+    const uint64_t generation = generation_.load(std::memory_order_relaxed);
+    std::vector<core::RenderJob> jobs;
+    jobs.reserve(index->withData());
+    size_t unknown = 0;
+    for (const auto& h : index->all()) {
+        const core::HostEntry& host = h.second;
+        if (!host.hasData) {
+            continue;
+        }
+        // The vendor from the MAC alone (or the reservation's pin); without one the
+        // phone is rendered at its first DHCP packet, which names it.
+        core::Verdict v = identifyMac(host.mac, "");
+        if (!v.phone || !provisioning_->enabled(v.vendor)) {
+            ++unknown;
+            continue;
+        }
+        core::RenderJob job;
+        job.mac = host.mac;
+        job.vendor = v.vendor;
+        job.model = std::move(v.model);
+        job.generation = generation;
+        job.plan = provisioning_;
+        in_addr a;
+        if (!host.ip.empty() && inet_pton(AF_INET, host.ip.c_str(), &a) == 1) {
+            job.ip = ntohl(a.s_addr);
+        } else {
+            std::lock_guard<std::mutex> lock(known_mutex_);
+            auto k = known_.find(host.mac.value());
+            job.ip = k != known_.end() ? k->second.ip : 0;
+        }
+        jobs.push_back(std::move(job));
+    }
+    const size_t count = jobs.size();
+    LOG_INFO(phoneprov_logger, PHONEPROV_RESERVED_QUEUED).arg(count).arg(why).arg(unknown);
+    const auto start = std::chrono::steady_clock::now();
+    queue_->setBackground(std::move(jobs), [count, start] {
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        LOG_INFO(phoneprov_logger, PHONEPROV_RESERVED_DONE).arg(count).arg(s);
+    });
+}
+
+bool PhoneProv::sameInputs(const KnownPhone& k, uint64_t plan, int vendor,
+                           const std::string& model, uint32_t ip, bool usesAddress) const {
+    return (k.current && k.planGeneration == plan &&
+            k.hostsGeneration == hosts_generation_.load(std::memory_order_relaxed) &&
+            k.vendorIndex == vendor && k.model == model && (!usesAddress || k.ip == ip));
+}
+
+bool PhoneProv::stillCurrent(const core::RenderJob& job, core::OutputDir::Batch& batch) {
+    std::vector<std::pair<std::string, core::FileStamp>> files;
+    {
+        std::lock_guard<std::mutex> lock(known_mutex_);
+        auto it = known_.find(job.mac.value());
+        if (it == known_.end() ||
+            !sameInputs(it->second, job.generation, job.vendor, job.model, job.ip,
+                        job.plan->usesAddress(job.vendor))) {
+            return (false);
+        }
+        files = it->second.files;
+    }
+    for (const auto& f : files) {
+        size_t slash = f.first.rfind('/');
+        std::string_view path(f.first);
+        std::string_view dir = slash == std::string::npos ? std::string_view() : path.substr(0, slash);
+        std::string_view name = slash == std::string::npos ? path : path.substr(slash + 1);
+        if (!batch.unchangedSince(dir, name, f.second)) {
+            return (false);  // deleted, replaced or edited since: render again
+        }
+    }
+    if (job.ip != 0) {
+        // The phone's address now (re-sync NOTIFYs after a later change go there).
+        std::lock_guard<std::mutex> lock(known_mutex_);
+        auto it = known_.find(job.mac.value());
+        if (it != known_.end()) {
+            it->second.ip = job.ip;
+        }
+    }
+    return (true);
 }
 
 core::HostIndexPtr PhoneProv::hosts() const {
@@ -589,7 +682,17 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
     job.vendor = v.vendor;
     job.model = v.model;
     job.ip = ip;
+    job.generation = generation_.load(std::memory_order_relaxed);
     job.plan = provisioning_;
+    {
+        // Made from the same inputs last time: a worker only checks that its files
+        // are still those (no ACK waits for that); anything else renders.
+        std::lock_guard<std::mutex> lock(known_mutex_);
+        auto it = known_.find(key);
+        job.check = it != known_.end() &&
+                    sameInputs(it->second, job.generation, v.vendor, v.model, ip,
+                               provisioning_->usesAddress(v.vendor));
+    }
     core::RenderQueue::Push r = queue_->push(job);
     if (r == core::RenderQueue::Push::Full) {
         {
@@ -613,6 +716,8 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
         core::StagedRender staged;
         core::RenderOutcome early;
         bool ok;
+        uint64_t hostsGeneration;
+        bool fromDb;
     };
     std::vector<Staged> all;
     all.reserve(jobs.size());
@@ -621,10 +726,15 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
         if (!job.plan) {
             continue;  // every job carries its plan (a worker never reads provisioning_)
         }
-        all.push_back(Staged{&job, {}, {}, false});
+        if ((job.check || job.background) && stillCurrent(job, batch)) {
+            checks_current_.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        all.push_back(Staged{&job, {}, {}, false, 0, false});
         Staged& s = all.back();
         s.ok = stageWith(*job.plan, job.mac, job.vendor, job.model,
-                         job.ip ? ipText(job.ip) : "", batch, s.staged, s.early);
+                         job.ip ? ipText(job.ip) : "", batch, s.staged, s.early,
+                         &s.hostsGeneration, &s.fromDb);
     }
     // One sync for every phone's files, then the renames: a MAC is reported done
     // (its held ACK released) only after this.
@@ -643,8 +753,17 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
             // A phone without per-device files (no reservation data) is remembered
             // within a small bound of its own: any MAC can be sent.
             const bool device = r.skipped == 0;
-            KnownPhone k{job.mac, plan.catalogue().vendors()[job.vendor].id, job.model, job.ip,
-                         device};
+            KnownPhone k;
+            k.mac = job.mac;
+            k.vendor = plan.catalogue().vendors()[job.vendor].id;
+            k.model = job.model;
+            k.ip = job.ip;
+            k.device = device;
+            k.vendorIndex = job.vendor;
+            k.planGeneration = job.generation;
+            k.hostsGeneration = s.hostsGeneration;
+            k.current = s.ok && r.ok() && !s.fromDb;
+            k.files = std::move(r.deviceStamps);
             std::lock_guard<std::mutex> lock(known_mutex_);
             auto it = known_.find(job.mac.value());
             if (it != known_.end()) {
@@ -730,13 +849,17 @@ core::RenderOutcome PhoneProv::renderWith(const core::Provisioning& plan, const 
 bool PhoneProv::stageWith(const core::Provisioning& plan, const core::Mac& mac, int vendor,
                           const std::string& model, const std::string& ip,
                           core::OutputDir::Batch& batch, core::StagedRender& staged,
-                          core::RenderOutcome& early) {
+                          core::RenderOutcome& early, uint64_t* hostsGeneration,
+                          bool* fromDatabase) {
     core::HostIndexPtr index;
     HostDbPtr db;
     {
         std::lock_guard<std::mutex> lock(hosts_mutex_);
         index = hosts_;
         db = host_db_;
+        if (hostsGeneration) {
+            *hostsGeneration = hosts_generation_.load();
+        }
     }
     const core::HostEntry* host = index->find(mac);
     core::HostIndexPtr fromDb;
@@ -756,6 +879,9 @@ bool PhoneProv::stageWith(const core::Provisioning& plan, const core::Mac& mac, 
             }
             if (const core::HostEntry* h = fromDb->find(mac)) {
                 host = h;
+            }
+            if (fromDatabase) {
+                *fromDatabase = true;  // asked, found or not: its rows can change
             }
         } catch (const std::exception& ex) {
             // Rendering without the phone's data would replace its file with the

@@ -123,6 +123,16 @@ public:
         std::string model;
         uint32_t ip = 0;
         bool device = true;  ///< got its per-device files (not only common ones)
+        // What the last render was made from, to tell whether its files are still
+        // current (files_current()): the plan and reservations it read, the vendor
+        // (catalogue index), and its per-device files' stamps.
+        int vendorIndex = -1;
+        uint64_t planGeneration = 0;
+        uint64_t hostsGeneration = 0;
+        /// The render succeeded from the configuration's reservations (not from a
+        /// host database, whose rows can change without Kea knowing).
+        bool current = false;
+        std::vector<std::pair<std::string, ::phoneprov::FileStamp>> files;
     };
     /// @brief Every phone rendered since load, by MAC value (a copy): those with
     /// per-device files up to kMaxKnown, those without (unknown MACs: anyone can
@@ -133,8 +143,13 @@ public:
     /// @brief Renders waiting, and waiting or running (0 when rendering is off).
     size_t queueDepth() const { return (queue_ ? queue_->depth() : 0); }
     size_t rendersPending() const { return (queue_ ? queue_->inFlight() : 0); }
+    /// @brief Reserved phones still to render in the background (render-reserved).
+    size_t reservedLeft() const { return (queue_ ? queue_->backgroundLeft() : 0); }
     /// @brief The per-vendor counters (phoneprov_stats.h pushes them to StatsMgr).
     VendorCounters& counters() { return (counters_); }
+    /// @brief How many times a phone seen again was found with its files current
+    /// (inputs unchanged, files as written): no render was needed.
+    uint64_t checksCurrent() const { return (checks_current_.load(std::memory_order_relaxed)); }
     /// @brief How many reloads succeeded since load.
     uint64_t generation() const { return (generation_.load(std::memory_order_relaxed)); }
 
@@ -158,10 +173,13 @@ private:
     void renderJobs(const std::vector<::phoneprov::RenderJob>& jobs);
     /// renderWith in two halves around a batch commit; stageWith returns false
     /// (and `early` holds the outcome) when nothing could be staged.
+    /// `hostsGeneration` receives the reservations' generation it read, `fromDb`
+    /// whether the data came from a host database.
     bool stageWith(const ::phoneprov::Provisioning& plan, const ::phoneprov::Mac& mac,
                    int vendor, const std::string& model, const std::string& ip,
                    ::phoneprov::OutputDir::Batch& batch, ::phoneprov::StagedRender& staged,
-                   ::phoneprov::RenderOutcome& early);
+                   ::phoneprov::RenderOutcome& early, uint64_t* hostsGeneration = nullptr,
+                   bool* fromDb = nullptr);
     ::phoneprov::RenderOutcome finishWith(const ::phoneprov::Provisioning& plan,
                                           const ::phoneprov::Mac& mac, int vendor,
                                           const ::phoneprov::StagedRender& staged,
@@ -170,6 +188,15 @@ private:
     void renderDone(const ::phoneprov::Mac& mac);
     void forgetRecent(const ::phoneprov::Mac& mac);
     void maybeQueue(const PacketVerdict& v, const isc::dhcp::Pkt4& query, uint32_t ip);
+    /// Whether a phone's last render was made from what it would be made from now
+    /// (plan, reservations, vendor, model, and the address when the vendor's files use it).
+    bool sameInputs(const KnownPhone& k, uint64_t plan, int vendor, const std::string& model,
+                    uint32_t ip, bool usesAddress) const;
+    /// For a check job: whether the phone's files are those of its last render,
+    /// unchanged on disk (one fstatat each).
+    bool stillCurrent(const ::phoneprov::RenderJob& job, ::phoneprov::OutputDir::Batch& batch);
+    /// Queues every phone with reservation data (render-reserved) in the background.
+    void renderReserved(const char* why);
     bool hold(const PacketVerdict& v, const isc::dhcp::Pkt4Ptr& response);
     /// Holds an ACK (response) or a parked REQUEST (query, lot) for render-wait-ms;
     /// false when the hold is full or stopping.
@@ -194,6 +221,8 @@ private:
 
     mutable std::mutex hosts_mutex_;
     ::phoneprov::HostIndexPtr hosts_;
+    /// Bumped with every new hosts_ (each committed configuration).
+    std::atomic<uint64_t> hosts_generation_{0};
     /// Kea's host databases, when the configuration has some (render workers only).
     HostDbPtr host_db_;
     /// Whether any reservation pins a vendor / sets an option (skip look-ups if not).
@@ -241,6 +270,8 @@ private:
     mutable std::mutex known_mutex_;
     std::unordered_map<uint64_t, KnownPhone> known_;
     size_t known_without_device_ = 0;
+    /// Checks that found a phone's files current (no render needed).
+    std::atomic<uint64_t> checks_current_{0};
     static constexpr size_t kMaxKnown = 262144;
     /// Found by the 10-minute hostile soak: DISCOVERs from random MACs of a phone
     /// vendor grew kea-dhcp4 by 10.7 MB, most of it here.

@@ -161,6 +161,8 @@ ConstElementPtr Commands::status(PhoneProv& impl) {
         {"rendering", impl.config().render},
         {"renders-pending", impl.rendersPending()},
         {"queue-depth", impl.queueDepth()},
+        {"reserved-left", impl.reservedLeft()},
+        {"files-current", impl.checksCurrent()},
         {"totals", totals},
         {"vendors", vendors},
     };

@@ -64,7 +64,10 @@ def base(args, work):
                      "pools": [{"pool": args.pool}],
                      "reservations": reservations}],
         "loggers": [{"name": "kea-dhcp4", "severity": "WARN",
-                     "output_options": [{"output": os.path.join(work, "kea.log")}]}],
+                     "output_options": [{"output": os.path.join(work, "kea.log")}]},
+                    # phoneprov's INFO lines (PHONEPROV_RESERVED_DONE: the render before a storm)
+                    {"name": "kea-dhcp4.phoneprov-hooks", "severity": "INFO",
+                     "output_options": [{"output": os.path.join(work, "phoneprov.log")}]}],
     }}
     if args.mt:
         cfg["Dhcp4"]["multi-threading"] = {"enable-multi-threading": True,

@@ -236,14 +236,29 @@ TEST_F(CalloutTest, ResyncOnChangeNotifiesThePhone) {
     p->set("resync-on-change", Element::create(true));
     p->set("resync-port", Element::create(static_cast<int64_t>(ntohs(addr.sin_port))));
     ASSERT_TRUE(load(p));
-    configured(R"({"subnet4": [{"id": 1, "subnet": "127.0.0.0/8", "reservations": [
-        {"hw-address": "00:15:65:aa:bb:cc", "hostname": "p1",
-         "user-context": {"phoneprov": {"accounts": [{"user": "1001", "password": "x"}]}}}]}]})");
+    auto reservation = [](const std::string& password) {
+        return (R"({"subnet4": [{"id": 1, "subnet": "127.0.0.0/8", "reservations": [
+            {"hw-address": "00:15:65:aa:bb:cc", "hostname": "p1",
+             "user-context": {"phoneprov": {"accounts": [{"user": "1001", "password": ")" +
+                password + R"("}]}}}]}]})");
+    };
+    configured(reservation("x"));
+    // Rendered before it boots (render-reserved); booting, it fetches its file anyway:
+    // its files are current, so no NOTIFY.
+    ASSERT_TRUE(waitFor("yealink/001565aabbcc.cfg"));
     exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {}, "127.0.0.1");
     char buf[4096];
+    timeval brief{0, 500000};
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &brief, sizeof(brief));
+    EXPECT_LT(recv(sock, buf, sizeof(buf) - 1, 0), 0) << "a NOTIFY for a phone whose file is current";
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    // Its data changes while it runs: the new configuration renders it at once, at its
+    // last address, and tells it to fetch its file again.
+    configured(reservation("y"));
     ssize_t n = recv(sock, buf, sizeof(buf) - 1, 0);
     close(sock);
     ASSERT_GT(n, 0) << "no NOTIFY arrived";
+    EXPECT_NE(std::string::npos, readOut("yealink/001565aabbcc.cfg").find("password = y\n"));
     std::string msg(buf, static_cast<size_t>(n));
     EXPECT_EQ(0u, msg.find("NOTIFY sip:127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + " SIP/2.0\r\n"))
         << msg;
@@ -417,6 +432,7 @@ TEST_F(CalloutTest, AckHeldOnlyWhileItsRenderIsPending) {
     ElementPtr p = goodParams();
     p->set("render-wait-ms", Element::create(10000));
     p->set("render-threads", Element::create(1));
+    p->set("render-reserved", Element::create(false));  // rendered when seen, not before
     ASSERT_TRUE(load(p));
     const int kPhones = 150;
     reservePhones(kPhones);
@@ -461,6 +477,7 @@ TEST_F(CalloutTest, HeldPhoneIsRenderedBeforeTheQueue) {
     ElementPtr p = goodParams();
     p->set("render-wait-ms", Element::create(20000));
     p->set("render-threads", Element::create(1));
+    p->set("render-reserved", Element::create(false));  // rendered when seen, not before
     ASSERT_TRUE(load(p));
     const int kPhones = 5000;
     // Phone 0 (100,000 accounts) keeps the only worker busy while the other DISCOVERs
@@ -498,6 +515,7 @@ TEST_F(CalloutTest, HeldAckGoesOutAfterRenderWaitMs) {
     ElementPtr p = goodParams();
     p->set("render-wait-ms", Element::create(100));
     p->set("render-threads", Element::create(1));
+    p->set("render-reserved", Element::create(false));  // rendered when seen, not before
     ASSERT_TRUE(load(p));
     // A held phone's render goes first (expedite): what outlasts render-wait-ms here is
     // the render itself, each held phone having 20,000 accounts to write.
@@ -536,6 +554,156 @@ TEST_F(CalloutTest, HeldAckGoesOutAfterRenderWaitMs) {
         EXPECT_EQ(want, logged("PHONEPROV_UNPARK_TIMEOUT")) << logText();
         EXPECT_FALSE(waitFor(phoneFile(phones.back()), 0))
             << "the render finished first: the ACK did not need the timer";
+    }
+}
+
+// render-reserved (the default): every phone with reservation data whose vendor the MAC
+// tells (or the reservation pins) is rendered when the configuration is committed, before
+// any packet; a reservation without phone data, or whose vendor needs the phone's vendor
+// class, is not. Table: reservation, the file it must (or must not) get.
+TEST_F(CalloutTest, ReservedPhonesAreRenderedBeforeTheyBoot) {
+    struct Scenario {
+        int line_;
+        std::string reservation;
+        std::string file;
+        bool rendered;
+    };
+    const std::vector<Scenario> scenarios = {
+        {__LINE__, R"({"hw-address": "00:15:65:aa:bb:cc", "user-context": {"phoneprov":
+            {"accounts": [{"user": "1001", "password": "x"}]}}})", "yealink/001565aabbcc.cfg", true},
+        {__LINE__, R"({"hw-address": "3c:22:fb:01:02:03", "user-context": {"phoneprov":
+            {"vendor": "snom", "model": "D785", "accounts": [{"user": "1002"}]}}})",
+         "snom/3C22FB010203.xml", true},
+        {__LINE__, R"({"hw-address": "00:15:65:00:00:01", "hostname": "no-phone-data"})",
+         "yealink/001565000001.cfg", false},
+        // A Cisco MAC alone does not make a phone (Cisco makes switches too).
+        {__LINE__, R"({"hw-address": "00:1e:4a:00:00:01", "user-context": {"phoneprov":
+            {"accounts": [{"user": "1003"}]}}})", "SEP001E4A000001.cnf.xml", false},
+    };
+    for (bool on : {true, false}) {
+        SCOPED_TRACE(on ? "render-reserved on" : "render-reserved off");
+        TearDown();
+        HookFixture::SetUp();
+        ElementPtr p = goodParams();
+        if (!on) {
+            p->set("render-reserved", Element::create(false));
+        }
+        ASSERT_TRUE(load(p));
+        std::string hosts;
+        for (const Scenario& sc : scenarios) {
+            hosts += (hosts.empty() ? "" : ",") + sc.reservation;
+        }
+        configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [)" +
+                   hosts + "]}]}");
+        if (on) {
+            ASSERT_TRUE(waitFor("yealink/001565aabbcc.cfg"));
+            // The list is done once the workers are idle; the log says so.
+            for (int i = 0; i < 500 && logged("PHONEPROV_RESERVED_DONE") == 0; ++i) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            EXPECT_EQ(1u, logged("PHONEPROV_RESERVED_QUEUED"));
+            EXPECT_NE(std::string::npos, logText().find("queued 2 reserved phones")) << logText();
+            EXPECT_NE(std::string::npos, logText().find("1 with phone data wait")) << logText();
+            EXPECT_EQ(1u, logged("PHONEPROV_RESERVED_DONE")) << logText();
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            EXPECT_EQ(0u, logged("PHONEPROV_RESERVED_QUEUED"));
+        }
+        for (const Scenario& sc : scenarios) {
+            SCOPED_TRACE(sc.line_);
+            EXPECT_EQ(on && sc.rendered, waitFor(sc.file, 0)) << sc.file;
+        }
+    }
+    // A new configuration renders what changed, without any packet.
+    TearDown();
+    HookFixture::SetUp();
+    ASSERT_TRUE(load(goodParams()));
+    for (const char* password : {"first", "second"}) {
+        configured(std::string(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24",
+            "reservations": [{"hw-address": "00:15:65:aa:bb:cc", "user-context": {"phoneprov":
+            {"accounts": [{"user": "1001", "password": ")") + password + R"("}]}}}]}]})");
+        bool seen = false;
+        for (int i = 0; i < 500 && !seen; ++i) {
+            seen = readOut("yealink/001565aabbcc.cfg").find(std::string("password = ") +
+                                                           password + "\n") != std::string::npos;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        EXPECT_TRUE(seen) << password;
+    }
+}
+
+// A phone whose files were made from what it would be made from now (plan, reservation,
+// vendor, model) is not rendered again when it boots: its ACK goes straight out, even
+// while the only worker is busy, and its file is the very one written before. A phone
+// that is rendered (here a Cisco phone, whose vendor needs its vendor class) is held.
+TEST_F(CalloutTest, APhoneWithCurrentFilesIsNeitherHeldNorRendered) {
+    ElementPtr p = goodParams();
+    p->set("render-wait-ms", Element::create(20000));
+    p->set("render-threads", Element::create(1));
+    ASSERT_TRUE(load(p));
+    std::string accounts;
+    for (int a = 0; a < 100000; ++a) {  // a render that keeps the worker busy
+        accounts += std::string(a ? "," : "") + R"({"user": "u)" + std::to_string(a) + R"("})";
+    }
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "user-context": {"phoneprov":
+            {"accounts": [{"user": "1001", "password": "x"}]}}},
+        {"hw-address": "00:1e:4a:00:00:01", "user-context": {"phoneprov":
+            {"accounts": [)" + accounts + "]}}}]}]}");
+    ASSERT_TRUE(waitFor("yealink/001565aabbcc.cfg"));
+    for (int i = 0; i < 500 && logged("PHONEPROV_RESERVED_DONE") == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    struct stat before;
+    ASSERT_EQ(0, stat((out_ + "/yealink/001565aabbcc.cfg").c_str(), &before));
+    const std::vector<uint8_t> cisco = {0x00, 0x1e, 0x4a, 0x00, 0x00, 0x01};
+    const std::string cvc = "Cisco Systems, Inc. IP Phone CP-8861";
+    ASSERT_EQ(CalloutHandle::NEXT_STEP_CONTINUE, sendStatus(query(DHCPDISCOVER, cisco, cvc), DHCPOFFER));
+    ASSERT_EQ(CalloutHandle::NEXT_STEP_CONTINUE,
+              sendStatus(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER));
+    EXPECT_EQ(CalloutHandle::NEXT_STEP_CONTINUE,
+              sendStatus(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPACK));
+    ASSERT_FALSE(waitFor("SEP001E4A000001.cnf.xml", 0)) << "the Cisco render finished too fast";
+    EXPECT_EQ(CalloutHandle::NEXT_STEP_DROP, sendStatus(query(DHCPREQUEST, cisco, cvc), DHCPACK));
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (logged("PHONEPROV_HELD_SEND_FAILED") < 1 && std::chrono::steady_clock::now() < end) {
+        IfaceMgr::instance().receive4(0, 10000);
+    }
+    EXPECT_EQ(1u, logged("PHONEPROV_HELD_SEND_FAILED"));  // the Cisco phone's, with its file
+    EXPECT_TRUE(waitFor("SEP001E4A000001.cnf.xml", 0));
+    struct stat after;
+    ASSERT_EQ(0, stat((out_ + "/yealink/001565aabbcc.cfg").c_str(), &after));
+    EXPECT_EQ(before.st_ino, after.st_ino);
+    EXPECT_EQ(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+}
+
+// The check of a phone whose inputs did not change still looks at the disk: a file
+// deleted or edited behind the hook's back is rendered again at the phone's next packet.
+TEST_F(CalloutTest, ACheckRestoresAFileChangedBehindTheHooksBack) {
+    ElementPtr p = goodParams();
+    p->set("render-interval", Element::create(0));  // every packet looks again
+    ASSERT_TRUE(load(p));
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "user-context": {"phoneprov":
+            {"accounts": [{"user": "1001", "password": "x"}]}}}]}]})");
+    const std::string file = "yealink/001565aabbcc.cfg";
+    ASSERT_TRUE(waitFor(file));
+    const std::string good = readOut(file);
+    for (const char* how : {"deleted", "edited"}) {
+        SCOPED_TRACE(how);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the list is done
+        if (std::string(how) == "deleted") {
+            ASSERT_EQ(0, unlink((out_ + "/" + file).c_str()));
+        } else {
+            std::ofstream(out_ + "/" + file) << "account.1.password = stolen\n";
+        }
+        exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+        bool back = false;
+        for (int i = 0; i < 500 && !back; ++i) {
+            back = readOut(file) == good;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        EXPECT_TRUE(back);
     }
 }
 

@@ -147,12 +147,35 @@ TEST_F(CommandTest, StatusDescribesWhatIsLoaded) {
     EXPECT_TRUE(s->get("rendering")->boolValue());
     EXPECT_EQ(0, s->get("queue-depth")->intValue());
     EXPECT_EQ(0, s->get("renders-pending")->intValue());
+    EXPECT_EQ(0, s->get("reserved-left")->intValue());
+    EXPECT_EQ(0, s->get("files-current")->intValue());
     for (const char* c : {"phones-identified", "options-injected", "renders", "render-failures"}) {
         SCOPED_TRACE(c);
         EXPECT_EQ(0, s->get("totals")->get(c)->intValue());
         EXPECT_EQ(0, s->get("vendors")->get("yealink")->get(c)->intValue());
     }
     EXPECT_EQ(countProfiles(profiles_), s->get("vendors")->mapValue().size());
+}
+
+// The reserved phones rendered in the background, then a phone seen again with its
+// files current: counted as checked, not rendered.
+TEST_F(CommandTest, StatusCountsReservedPhonesAndCurrentFiles) {
+    loadCopy();
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "user-context": {"phoneprov":
+            {"accounts": [{"user": "1001", "password": "x"}]}}}]}]})");
+    waitRenders();  // renders-pending counts the background list too
+    ConstElementPtr s = args(command("phoneprov-status"));
+    ASSERT_TRUE(s);
+    EXPECT_EQ(0, s->get("reserved-left")->intValue());
+    EXPECT_EQ(1, s->get("totals")->get("renders")->intValue());
+    EXPECT_TRUE(exists("yealink/001565aabbcc.cfg", 0));
+    EXPECT_EQ(0, s->get("files-current")->intValue());
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    waitRenders();
+    s = args(command("phoneprov-status"));
+    EXPECT_EQ(1, s->get("files-current")->intValue());
+    EXPECT_EQ(1, s->get("totals")->get("renders")->intValue());  // not rendered again
 }
 
 TEST_F(CommandTest, StatisticGetAnswersAreBroughtUpToDate) {

@@ -74,15 +74,25 @@ run_mode() {  # MT: false or true
     local status
     local st='{"command": "phoneprov-status", "service": ["dhcp4"]}'
 
-    # Before any phone: loaded, counters at 0; the totals exist at 0, a vendor's
-    # statistics only once it has a count.
-    status=$(ca "$st")
+    # Before any phone: loaded, counters at 0, but the reserved Yealink already rendered
+    # (render-reserved); the totals exist at 0, a vendor's statistics only once it has a
+    # count (Yealink's render), none for the others.
+    for _ in $(seq 50); do
+        status=$(ca "$st")
+        [ "$(printf '%s' "$status" | jq '.arguments["renders-pending"]')" = 0 ] && break
+        sleep 0.1
+    done
     expect "status at start" "$status" '.result == 0 and .arguments.catalogue.vendors == 13
         and .arguments.vendors.yealink["phones-identified"] == 0
+        and .arguments.vendors.yealink.renders == 1
+        and .arguments["reserved-left"] == 0 and .arguments["files-current"] == 0
         and .arguments.registry.rows > 0'
+    [ -f "$OUT/yealink/001565aabbcc.cfg" ] || pp_fail "the reserved Yealink not rendered at start ($mt)"
     expect "statistics at start" "$(ca '{"command": "statistic-get-all", "service": ["dhcp4"]}')" \
         '.result == 0 and .arguments["phoneprov.phones-identified"][0][0] == 0
-        and .arguments["phoneprov.yealink.phones-identified"] == null'
+        and .arguments["phoneprov.yealink.phones-identified"][0][0] == 0
+        and .arguments["phoneprov.yealink.renders"][0][0] == 1
+        and .arguments["phoneprov.snom.phones-identified"] == null'
 
     # A reserved Yealink boots: DISCOVER and REQUEST identified, OFFER and ACK carry options.
     pp_simulate --mac "$YL" --vendor-class yealink --no-fetch --json > "$WORK/sim.json" \
@@ -92,9 +102,10 @@ run_mode() {  # MT: false or true
         [ "$(printf '%s' "$status" | jq '.arguments["renders-pending"]')" = 0 ] && break
         sleep 0.1
     done
+    # Its file was current: checked, not rendered again.
     expect "status after a boot" "$status" '.arguments.vendors.yealink["phones-identified"] == 2
         and .arguments.vendors.yealink["options-injected"] == 2
-        and .arguments.vendors.yealink.renders == 1
+        and .arguments.vendors.yealink.renders == 1 and .arguments["files-current"] == 1
         and .arguments.totals["phones-identified"] == 2
         and .arguments.totals["render-failures"] == 0
         and .arguments["queue-depth"] == 0'

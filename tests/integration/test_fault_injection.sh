@@ -26,8 +26,11 @@ F="yealink/$YMAC.cfg"
 SF="snom/${SMAC^^}.xml"
 
 # setvalue NAME: the reservations' display name becomes NAME (the files change).
+# render-reserved off: each fault is set up after a reload and met by the phones' next
+# requests (with it on, the reload itself would render before the fault is in place).
 setvalue() {
     jq --arg n "$1" --arg sock "$SOCK" '.Dhcp4["control-socket"] = {"socket-type": "unix", "socket-name": $sock}
+      | .Dhcp4["hooks-libraries"][0].parameters["render-reserved"] = false
       | .Dhcp4.subnet4[0].reservations = [
           {"hw-address": "00:15:65:dd:00:01", "hostname": "f1", "user-context": {"phoneprov": {"sip-server": "10.0.0.1",
              "accounts": [{"user": "1001", "password": "pw1", "display-name": $n}]}}},

@@ -49,6 +49,7 @@ TEST(ParseConfig, errorsAreExact) {
         {__LINE__, "render-threads", 2.5, "phoneprov: 'render-threads' must be an integer"},
         {__LINE__, "provision-unknown", "yes", "phoneprov: 'provision-unknown' must be a boolean"},
         {__LINE__, "render", 1, "phoneprov: 'render' must be a boolean"},
+        {__LINE__, "render-reserved", "yes", "phoneprov: 'render-reserved' must be a boolean"},
         {__LINE__, "vendors", json::array(), "phoneprov: 'vendors' must be a map"},
         {__LINE__, "defaults", "x", "phoneprov: 'defaults' must be a map"},
         {__LINE__, "oui-prefixes", json::array({"00:15:65"}), "phoneprov: 'oui-prefixes' must be a map"},
@@ -164,6 +165,7 @@ TEST(ParseConfig, everyParameter) {
         "provision-unknown": true,
         "file-group": "www-data",
         "render": false,
+        "render-reserved": false,
         "render-threads": 64,
         "render-nice": 0,
         "queue-size": 16,
@@ -188,6 +190,8 @@ TEST(ParseConfig, everyParameter) {
     EXPECT_TRUE(c.provisionUnknown);
     EXPECT_EQ("www-data", c.fileGroup);
     EXPECT_FALSE(c.render);
+    EXPECT_FALSE(c.renderReserved);
+    EXPECT_TRUE(parseConfig(base()).renderReserved);
     EXPECT_EQ(64, c.renderThreads);
     EXPECT_EQ(0, c.renderNice);
     EXPECT_EQ(10, parseConfig(base()).renderNice);
@@ -274,11 +278,11 @@ TEST(ConfigKeywords, listsTheTopLevelKeys) {
                             "defaults", "vendors", "oui-prefixes", "provision-unknown", "file-group",
                             "render", "render-threads", "queue-size", "render-wait-ms",
                             "render-interval", "client-classes", "resync-on-change",
-                            "resync-port", "ack-hold", "render-nice"}) {
+                            "resync-port", "ack-hold", "render-nice", "render-reserved"}) {
         EXPECT_NE(k.end(), std::find(k.begin(), k.end(), key)) << key;
     }
     EXPECT_EQ(k.end(), std::find(k.begin(), k.end(), "comment"));
-    EXPECT_EQ(20u, k.size());
+    EXPECT_EQ(21u, k.size());
     // Every listed keyword is accepted by parseConfig, with a value of the right type.
     json p = base();
     p["profiles-dir"] = "/x";
