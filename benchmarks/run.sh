@@ -344,6 +344,14 @@ ref_render() {  # ref_render CONFIG DIR -> "wall_s cpu_s" to render every reserv
     awk -v t="$t" 'BEGIN{split(t, a, " "); printf "%.2f %.2f\n", a[1], a[2] + a[3]}'
 }
 files_of() { find "$1" -path "*/.phoneprov-tmp" -prune -o -type f -print | wc -l; }
+threads_cpu_of() {  # threads_cpu_of PID: user + system seconds so far of every thread but the main one
+    local t hz
+    hz=$(getconf CLK_TCK)
+    for t in /proc/"$1"/task/*; do
+        [ "${t##*/}" != "$1" ] || continue
+        awk '{sub(/^.*\) /, ""); print $12 + $13}' "$t/stat" 2>/dev/null
+    done | awk -v hz="$hz" '{s += $1} END {printf "%.2f", s / hz}'
+}
 cpu_of() {  # cpu_of PID: user + system seconds so far
     awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz}' "/proc/$1/stat"
 }
@@ -368,7 +376,7 @@ storm_net() {
 }
 # storm_once SETUP ROUND: one storm against a fresh Kea; records time, CPU, files
 storm_once() {
-    local s=$1 r=$2 g oui vc per pids=() t0 t1 c0 c1 acks=0 a files="-" t early drops pre
+    local s=$1 r=$2 g oui vc per pids=() t0 t1 c0 c1 w0 w1 acks=0 a files="-" t early drops pre
     per=$((STORM / ${#STORM_GROUPS[@]}))
     # A fresh output folder each round, the last one moved aside, not deleted (see STORM_FS)
     if [ -d "$OUT" ]; then mkdir -p "$OUT.old"; mv "$OUT" "$(mktemp -d "$OUT.old/out.XXXXXX")"; fi
@@ -388,6 +396,7 @@ storm_once() {
           "$d/phoneprov.log" 2>/dev/null | tail -n 1)
     [ -z "$pre" ] || STORM_PRE[$s]="${STORM_PRE[$s]:-} $pre (Kea CPU until then $(cpu_of "${KEA_PIDS[t]}") s);"
     c0=$(cpu_of "${KEA_PIDS[t]}")
+    w0=$(threads_cpu_of "${KEA_PIDS[t]}")
     t0=$(date +%s.%N)
     for g in "${!STORM_GROUPS[@]}"; do
         IFS='|' read -r _ oui vc _ <<< "${STORM_GROUPS[$g]}"
@@ -419,6 +428,7 @@ storm_once() {
         case ${STORM_FILES[$s]:-} in *incomplete*) ;; *) STORM_FILES[$s]=$files;; esac
     fi
     c1=$(cpu_of "${KEA_PIDS[t]}")
+    w1=$(threads_cpu_of "${KEA_PIDS[t]}")
     # packets the kernel dropped because Kea's socket buffer was full (Kea is new each round)
     drops=$(ip netns exec "$TAG-st" awk 'NR > 1 && $2 ~ /:0043$/ {d += $NF} END {print d + 0}' /proc/net/udp)
     kea_stop t
@@ -436,6 +446,8 @@ storm_once() {
     [ "$acks" -ge "$((per * ${#STORM_GROUPS[@]}))" ] || STORM_SHORT[$s]="only $acks ACKs in round $r"
     STORM_RUNS[$s]="${STORM_RUNS[$s]:-} $t"
     STORM_CPUS[$s]="${STORM_CPUS[$s]:-} $(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b - a}')"
+    # of which Kea's other threads (the render workers; Kea alone has none busy)
+    STORM_OTHER[$s]="${STORM_OTHER[$s]:-} $(awk -v a="$w0" -v b="$w1" 'BEGIN{printf "%.2f", b - a}')"
 }
 
 STORM_RCVBUF=${BENCH_STORM_RCVBUF:-}
@@ -451,7 +463,7 @@ STORM_FS=${BENCH_STORM_FS:-own}
 STORM_MNT=""
 if want storm; then
     d="$WORK/storm"
-    declare -A STORM_SHORT STORM_CPUS STORM_DROPS STORM_VENDORS STORM_PRE
+    declare -A STORM_SHORT STORM_CPUS STORM_DROPS STORM_VENDORS STORM_PRE STORM_OTHER
     storm_net
     OUT="$d/out"
     if [ "$STORM_FS" = own ] && command -v mkfs.ext4 >/dev/null; then
@@ -579,7 +591,8 @@ if want storm; then
     done
     for s in alone hook-norender hook hook-cold hook-current hook-tuned hook-tuned-current; do
         [ -n "${STORM_RUNS[$s]:-}" ] || continue
-        echo "  $s: per vendor (s, each round):${STORM_VENDORS[$s]}; dropped at Kea's socket:${STORM_DROPS[$s]}"
+        echo "  $s: per vendor (s, each round):${STORM_VENDORS[$s]}; dropped at Kea's socket:${STORM_DROPS[$s]};" \
+             "Kea CPU beyond its main thread (s, each round):${STORM_OTHER[$s]}"
         [ -z "${STORM_PRE[$s]:-}" ] ||
             echo "    before the storm (render-reserved), each round: ${STORM_PRE[$s]# }"
     done

@@ -571,7 +571,7 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
             .arg(prepared->second.size())
             .arg(identifier_->catalogue().vendors()[v.vendor].id);
     }
-    maybeQueue(v, query, yiaddr);
+    maybeQueue(v, query, yiaddr, response.getType() == DHCPACK);
     if (parkingEnabled() && !usesParkingLot() && hold(v, responsePtr)) {
         // Kea does not send it; onWake() will, once the phone's file is there.
         handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
@@ -661,7 +661,7 @@ void PhoneProv::forgetRecent(const core::Mac& mac) {
     }
 }
 
-void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t ip) {
+void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t ip, bool ack) {
     if (!queue_) {
         return;
     }
@@ -669,13 +669,26 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
                       std::chrono::steady_clock::now().time_since_epoch())
                       .count();
     uint64_t key = v.mac.value();
+    // A new address matters only when the vendor's files use it. In a storm Kea
+    // offers each resent DISCOVER another address: without this, every resend
+    // would queue the phone again.
+    const bool byAddress = provisioning_->usesAddress(v.vendor);
     Recent& slot = recent_[(key ^ (key >> 17)) % kRecentSlots];
     {
         std::lock_guard<std::mutex> lock(recent_mutex_);
-        if (slot.mac == key && slot.ip == ip && now - slot.when < config_.renderInterval) {
-            return;
+        if (slot.mac == key && (slot.ip == ip || !byAddress) &&
+            now - slot.when < config_.renderInterval) {
+            // Seen lately. An ACK for another address than the last one seen still
+            // queues the phone (merged into its waiting job, or a check): the address
+            // it holds is where re-sync NOTIFYs go after a later change.
+            const bool leased = ack && slot.ip != ip;
+            slot.ip = ip;
+            if (!leased) {
+                return;
+            }
+        } else {
+            slot = Recent{key, ip, now};
         }
-        slot = Recent{key, ip, now};
     }
     core::RenderJob job;
     job.mac = v.mac;

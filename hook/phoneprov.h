@@ -187,7 +187,9 @@ private:
     void sendResync(const ::phoneprov::RenderJob& job);
     void renderDone(const ::phoneprov::Mac& mac);
     void forgetRecent(const ::phoneprov::Mac& mac);
-    void maybeQueue(const PacketVerdict& v, const isc::dhcp::Pkt4& query, uint32_t ip);
+    /// Queues a render (or a check) of a phone seen in a response; `ack`: the
+    /// response is an ACK (its address is the one the phone holds).
+    void maybeQueue(const PacketVerdict& v, const isc::dhcp::Pkt4& query, uint32_t ip, bool ack);
     /// Whether a phone's last render was made from what it would be made from now
     /// (plan, reservations, vendor, model, and the address when the vendor's files use it).
     bool sameInputs(const KnownPhone& k, uint64_t plan, int vendor, const std::string& model,

@@ -169,13 +169,26 @@ TEST_F(CommandTest, StatusCountsReservedPhonesAndCurrentFiles) {
     ASSERT_TRUE(s);
     EXPECT_EQ(0, s->get("reserved-left")->intValue());
     EXPECT_EQ(1, s->get("totals")->get("renders")->intValue());
-    EXPECT_TRUE(exists("yealink/001565aabbcc.cfg", 0));
+    EXPECT_TRUE(exists("yealink/001565aabbcc.cfg"));
     EXPECT_EQ(0, s->get("files-current")->intValue());
     exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
     waitRenders();
     s = args(command("phoneprov-status"));
     EXPECT_EQ(1, s->get("files-current")->intValue());
     EXPECT_EQ(1, s->get("totals")->get("renders")->intValue());  // not rendered again
+    // A resent DISCOVER offered another address (Yealink's files do not use it): not
+    // looked at again. The ACK for yet another address: looked at once more (the address
+    // the phone holds is recorded), still not rendered.
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {}, "192.0.2.101");
+    waitRenders();
+    s = args(command("phoneprov-status"));
+    EXPECT_EQ(1, s->get("files-current")->intValue());
+    exchange(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPACK, {}, "192.0.2.102");
+    exchange(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPACK, {}, "192.0.2.102");
+    waitRenders();
+    s = args(command("phoneprov-status"));
+    EXPECT_EQ(2, s->get("files-current")->intValue());
+    EXPECT_EQ(1, s->get("totals")->get("renders")->intValue());
 }
 
 TEST_F(CommandTest, StatisticGetAnswersAreBroughtUpToDate) {
