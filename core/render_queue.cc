@@ -47,6 +47,10 @@ RenderQueue::Push RenderQueue::push(const RenderJob& job) {
         // The newest facts (address, model) win, but a check never replaces a
         // render: the render does what the check would, and more.
         if (!job.check || it->second.check) {
+            if (it->second.check && !job.check) {
+                ++waitingRenders_;
+                cv_.notify_one();
+            }
             it->second = job;
         }
         return (Push::Merged);
@@ -56,7 +60,13 @@ RenderQueue::Push RenderQueue::push(const RenderJob& job) {
     }
     jobs_.emplace(key, job);
     order_.push_back(key);
-    cv_.notify_one();
+    if (!job.check) {
+        ++waitingRenders_;
+        cv_.notify_one();
+    } else if (jobs_.size() == 1 || jobs_.size() - waitingRenders_ >= maxBatch_) {
+        // The first check starts a worker's gathering wait; a whole batch ends it.
+        cv_.notify_one();
+    }
     return (Push::Queued);
 }
 
@@ -150,6 +160,7 @@ void RenderQueue::stop() {
         }
         stopping_ = true;
         jobs_.clear();
+        waitingRenders_ = 0;
         order_.clear();
         urgent_.clear();
         background_.clear();
@@ -186,10 +197,22 @@ void RenderQueue::run() {
         std::function<void()> finished;
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            cv_.wait(lock, [this] {
-                return (stopping_ || !order_.empty() || !urgent_.empty() ||
-                        backgroundNext_ < background_.size());
-            });
+            // Renders (and the background list) wake a worker at once; checks alone
+            // are gathered for up to kCheckGatherMs, or until a batch of them waits.
+            auto work = [this] {
+                return (stopping_ || waitingRenders_ > 0 || !urgent_.empty() ||
+                        backgroundNext_ < background_.size() ||
+                        jobs_.size() >= maxBatch_);
+            };
+            while (!work()) {
+                if (jobs_.empty()) {
+                    cv_.wait(lock);
+                } else if (cv_.wait_for(lock, std::chrono::milliseconds(kCheckGatherMs)) ==
+                               std::cv_status::timeout &&
+                           !jobs_.empty()) {
+                    break;
+                }
+            }
             if (stopping_) {
                 return;
             }
@@ -215,6 +238,7 @@ void RenderQueue::run() {
                 ++runningTotal_;
                 if (!batch.back().check) {
                     ++runningRenders_[key];
+                    --waitingRenders_;
                 }
             }
             // Then the background list, when nothing else waits. A phone with a
@@ -252,8 +276,8 @@ void RenderQueue::run() {
                 }
                 continue;
             }
-            if (!order_.empty() || !urgent_.empty() || backgroundNext_ < background_.size()) {
-                cv_.notify_one();  // more waits: another worker may take it
+            if (!jobs_.empty() || !urgent_.empty() || backgroundNext_ < background_.size()) {
+                cv_.notify_one();  // more waits: another worker may take it (or gather it)
             }
         }
         try {

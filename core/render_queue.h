@@ -73,6 +73,12 @@ public:
     /// @brief Queues a job; a job for a MAC already waiting is merged into it.
     Push push(const RenderJob& job);
 
+    /// @brief How long checks may wait to be gathered: a check wakes no worker
+    /// (no ACK waits for it); a worker takes the waiting checks with the next
+    /// render, or once the oldest has waited this long (in a boot storm of
+    /// phones rendered before, one wake-up per batch instead of one per phone).
+    static constexpr int kCheckGatherMs = 50;
+
     /// @brief Moves this MAC's waiting job ahead of every job not expedited
     /// (a phone whose ACK waits for its file goes first). No-op when none waits.
     void expedite(const Mac& mac);
@@ -122,6 +128,7 @@ private:
     std::deque<uint64_t> order_;                   ///< MACs in arrival order
     std::deque<uint64_t> urgent_;                  ///< expedited MACs, served first
     std::unordered_map<uint64_t, RenderJob> jobs_; ///< waiting job per MAC
+    size_t waitingRenders_ = 0;                    ///< of jobs_, those not checks
     std::unordered_map<uint64_t, int> running_;    ///< running count per MAC
     std::unordered_map<uint64_t, int> runningRenders_;  ///< running, not checks
     size_t runningTotal_ = 0;

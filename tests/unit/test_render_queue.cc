@@ -589,3 +589,49 @@ TEST(RenderQueue, aNewBackgroundListReplacesTheOld) {
     idle.setBackground({}, [&] { ++empty; });
     EXPECT_EQ(1, empty.load());
 }
+
+// Checks wake no worker one by one: those pushed together are taken together, after at
+// most kCheckGatherMs or with the next render; a lone check still runs.
+TEST(RenderQueue, checksAreGatheredIntoBatches) {
+    std::mutex mutex;
+    std::vector<size_t> batches;  // size of each batch
+    std::vector<bool> withRender;
+    RenderQueue q(1, 1000, 64, [&](const std::vector<RenderJob>& jobs) {
+        std::lock_guard<std::mutex> lock(mutex);
+        batches.push_back(jobs.size());
+        withRender.push_back(std::any_of(jobs.begin(), jobs.end(),
+                                         [](const RenderJob& j) { return (!j.check); }));
+    });
+    auto check = [](int n) {
+        RenderJob j = job(n);
+        j.check = true;
+        return (j);
+    };
+    // 1. A lone check.
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(check(1)));
+    ASSERT_TRUE(q.waitIdle(5000));
+    // 2. Twenty checks, one a millisecond (within the gathering time): one or two
+    // batches (the wait may end while the last ones arrive), not twenty.
+    for (int i = 10; i < 30; ++i) {
+        ASSERT_EQ(RenderQueue::Push::Queued, q.push(check(i)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(q.waitIdle(5000));
+    // 3. Checks waiting when a render comes: taken with it, at once.
+    for (int i = 30; i < 35; ++i) {
+        ASSERT_EQ(RenderQueue::Push::Queued, q.push(check(i)));
+    }
+    ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(99)));
+    ASSERT_TRUE(q.waitIdle(5000));
+    q.stop();
+    size_t total = 0;
+    for (size_t b : batches) {
+        total += b;
+    }
+    EXPECT_EQ(27u, total);
+    ASSERT_GE(batches.size(), 3u);
+    EXPECT_EQ(1u, batches[0]);
+    EXPECT_LE(batches.size(), 5u) << "checks were taken one by one";
+    EXPECT_TRUE(withRender.back());
+    EXPECT_GE(batches.back(), 2u) << "the render came alone: the waiting checks were not taken with it";
+}
