@@ -391,6 +391,11 @@ storm_once() {
     if [ -n "$STORM_RCVBUF" ]; then  # every setup alike, Kea alone included
         python3 "$SRC/benchmarks/kea/rcvbuf.py" "${KEA_PIDS[t]}" "$STORM_RCVBUF" >> "$d/$s.$r.kea.out"
     fi
+    # Every setup starts from a clean page cache: nothing dirty left to write back
+    # during the storm (hook-current's copy, the files rendered before it; on the loop-
+    # mounted file system, the image file's own pages too), which would take CPU from
+    # Kea on this 2-core machine in those setups only.
+    sync
     # render-reserved: what Kea did before the storm (kea_idle waited for it)
     pre=$(sed -n 's/.*PHONEPROV_RESERVED_DONE phoneprov rendered the \([0-9]*\) reserved phones.*, in \([0-9.]*\) s.*/\1 phones in \2 s/p' \
           "$d/phoneprov.log" 2>/dev/null | tail -n 1)
