@@ -18,6 +18,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <arpa/inet.h>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -419,7 +420,9 @@ void PhoneProv::renderReserved(const char* why) {
     const auto start = std::chrono::steady_clock::now();
     queue_->setBackground(std::move(jobs), [count, start] {
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        LOG_INFO(phoneprov_logger, PHONEPROV_RESERVED_DONE).arg(count).arg(s);
+        char text[32];
+        snprintf(text, sizeof(text), "%.2f", s);
+        LOG_INFO(phoneprov_logger, PHONEPROV_RESERVED_DONE).arg(count).arg(std::string(text));
     });
 }
 
