@@ -706,8 +706,7 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
         std::lock_guard<std::mutex> lock(known_mutex_);
         auto it = known_.find(key);
         job.check = it != known_.end() &&
-                    sameInputs(it->second, job.generation, v.vendor, v.model, ip,
-                               provisioning_->usesAddress(v.vendor));
+                    sameInputs(it->second, job.generation, v.vendor, v.model, ip, byAddress);
     }
     core::RenderQueue::Push r = queue_->push(job);
     if (r == core::RenderQueue::Push::Full) {
