@@ -86,7 +86,11 @@ bool RenderQueue::pending(const Mac& mac) const {
     uint64_t key = mac.value();
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = jobs_.find(key);
-    return ((it != jobs_.end() && !it->second.check) || runningRenders_.count(key) != 0);
+    if (it != jobs_.end() && !it->second.check) {
+        return (true);
+    }
+    auto r = running_.find(key);
+    return (r != running_.end() && r->second.renders > 0);
 }
 
 void RenderQueue::setBackground(std::vector<RenderJob> jobs, std::function<void()> finished) {
@@ -234,10 +238,11 @@ void RenderQueue::run() {
                 }
                 batch.push_back(std::move(it->second));
                 jobs_.erase(it);
-                ++running_[key];
+                Running& r = running_[key];
+                ++r.jobs;
                 ++runningTotal_;
                 if (!batch.back().check) {
-                    ++runningRenders_[key];
+                    ++r.renders;
                     --waitingRenders_;
                 }
             }
@@ -252,9 +257,10 @@ void RenderQueue::run() {
                     continue;
                 }
                 batch.push_back(std::move(j));
-                ++running_[key];
+                Running& r = running_[key];
+                ++r.jobs;
+                ++r.renders;
                 ++runningTotal_;
-                ++runningRenders_[key];
                 ++backgroundRunning_;
             }
             order_.insert(order_.end(), busy.begin(), busy.end());
@@ -290,11 +296,10 @@ void RenderQueue::run() {
             std::lock_guard<std::mutex> lock(mutex_);
             for (const RenderJob& job : batch) {
                 uint64_t key = job.mac.value();
-                if (--running_[key] == 0) {
-                    running_.erase(key);
-                }
-                if (!job.check && --runningRenders_[key] == 0) {
-                    runningRenders_.erase(key);
+                auto r = running_.find(key);
+                r->second.renders -= job.check ? 0 : 1;
+                if (--r->second.jobs == 0) {
+                    running_.erase(r);
                 }
                 --runningTotal_;
                 if (job.background && list == backgroundList_ && backgroundRunning_ > 0) {

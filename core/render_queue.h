@@ -129,8 +129,12 @@ private:
     std::deque<uint64_t> urgent_;                  ///< expedited MACs, served first
     std::unordered_map<uint64_t, RenderJob> jobs_; ///< waiting job per MAC
     size_t waitingRenders_ = 0;                    ///< of jobs_, those not checks
-    std::unordered_map<uint64_t, int> running_;    ///< running count per MAC
-    std::unordered_map<uint64_t, int> runningRenders_;  ///< running, not checks
+    /// Jobs running per MAC, and how many of them are renders (not checks).
+    struct Running {
+        int jobs = 0;
+        int renders = 0;
+    };
+    std::unordered_map<uint64_t, Running> running_;
     size_t runningTotal_ = 0;
     // The background list, consumed from backgroundNext_; its jobs running now.
     std::vector<RenderJob> background_;
