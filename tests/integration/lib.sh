@@ -151,6 +151,18 @@ pp_await_kea() {
     pp_fail "$4 did not start"
 }
 
+# pp_wait_log PATTERN FILE SECONDS: waits until FILE has a line matching PATTERN (grep -E);
+# returns 1 after SECONDS. For events the product logs (start-up render done, ...),
+# instead of a fixed sleep that a slow machine outruns.
+pp_wait_log() {
+    local i
+    for i in $(seq $(( $3 * 10 ))); do
+        grep -qE "$1" "$2" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # pp_kea_config TEMPLATE OUTPUT: fills @WORK@ @OUT@ @HOOK@ @PROFILES@ @HTTP_PORT@ @TFTP_PORT@.
 pp_kea_config() {
     sed -e "s|@WORK@|$WORK|g" -e "s|@OUT@|$OUT|g" -e "s|@HOOK@|$HOOK_SO|g" \

@@ -85,9 +85,27 @@ drop_pid() {  # forget a PID we reaped (it may be reused by another process late
 
 DHCP=$(pp_free_port_pair)
 # Baseline: a clean run renders exactly A (the comparison can fail).
+# all_rendered V: true when every file of V's offline render is served, byte for byte.
+all_rendered() {
+    local f
+    while IFS= read -r f; do
+        cmp -s "$OUT/$f" "$WORK/exp-$1/$f" || return 1
+    done < <(cd "$WORK/exp-$1" && find . -type f -not -path './.phoneprov-tmp/*' | sed 's|^\./||')
+}
+# await_rendered V WHAT: waits (60 s at most) for all_rendered V; no fixed sleep, so a
+# slow machine only waits longer.
+await_rendered() {
+    for _ in $(seq 600); do
+        all_rendered "$1" && return 0
+        sleep 0.1
+    done
+    pp_fail "$2: the served tree is not $1's complete render after 60 s"
+}
+
 pp_start_kea "$WORK/kea-A.json" "$DHCP"
 python3 "$HERE/dhcp_raw.py" dora "$DHCP" "$WORK/cases.json" > /dev/null
-sleep 1
+await_rendered A baseline
+pp_wait_log PHONEPROV_RESERVED_DONE "$WORK/kea.log" 60 || pp_fail "baseline: the start-up render never finished"
 kill "$KEA_PID"; wait "$KEA_PID" 2>/dev/null || true; drop_pid "$KEA_PID"
 nserved=$(cd "$OUT" && find . -type f -not -path './.phoneprov-tmp/*' | wc -l)
 [ "$nserved" -ge 40 ] || pp_fail "baseline: only $nserved files served"
@@ -127,14 +145,25 @@ left=$(ls -A "$OUT/.phoneprov-tmp" 2>/dev/null | wc -l)
 echo "ok: $CYCLES kill -9 cycles in ${elapsed}s: every served file complete; $left temp files left by the last kill, $stale_total removed at loads"
 
 # A clean load removes what the last kill left, and renders A completely again.
+# Stale temp files are the ones present before the load (recorded by name): each must
+# be gone once Kea has started. Temp files the start-up render (render-reserved) makes
+# from that moment on are fresh, and allowed while it runs; once it has logged
+# PHONEPROV_RESERVED_DONE (and nothing else renders) none may be left.
+stale=$(ls -A "$OUT/.phoneprov-tmp" 2>/dev/null || true)
+[ "$(printf '%s' "$stale" | grep -c .)" = "$left" ] || pp_fail "temp files changed while no Kea ran"
 : > "$WORK/kea.log"
 pp_start_kea "$WORK/kea-A.json" "$DHCP"
-[ -z "$(ls -A "$OUT/.phoneprov-tmp" 2>/dev/null)" ] || pp_fail "stale temp files survived the load"
+for name in $stale; do
+    [ ! -e "$OUT/.phoneprov-tmp/$name" ] || pp_fail "stale temp file $name survived the load"
+done
 if [ "$left" -gt 0 ]; then
-    grep -q PHONEPROV_STALE_TEMPS "$WORK/kea.log" || pp_fail "the load did not log the stale temp files"
+    grep -q "PHONEPROV_STALE_TEMPS phoneprov removed $left " "$WORK/kea.log" \
+        || pp_fail "the load did not log the $left stale temp files"
 fi
+pp_wait_log PHONEPROV_RESERVED_DONE "$WORK/kea.log" 60 || pp_fail "the start-up render never finished"
+[ -z "$(ls -A "$OUT/.phoneprov-tmp" 2>/dev/null)" ] || pp_fail "temp files left after the start-up render: $(ls -A "$OUT/.phoneprov-tmp")"
 python3 "$HERE/dhcp_raw.py" dora "$DHCP" "$WORK/cases.json" > /dev/null
-sleep 1
+await_rendered A "after recovery"
 check_tree "after recovery"
 (cd "$WORK/exp-A" && find . -type f) | while IFS= read -r f; do
     cmp -s "$OUT/$f" "$WORK/exp-A/$f" || pp_fail "after recovery: $f is not A's render"
