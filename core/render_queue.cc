@@ -70,6 +70,18 @@ RenderQueue::Push RenderQueue::push(const RenderJob& job) {
     return (Push::Queued);
 }
 
+void RenderQueue::setCheckGatherMs(int ms) {
+    checkGatherMs_.store(ms);
+}
+
+void RenderQueue::setPaused(bool paused) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        paused_ = paused;
+    }
+    cv_.notify_all();
+}
+
 void RenderQueue::expedite(const Mac& mac) {
     uint64_t key = mac.value();
     std::lock_guard<std::mutex> lock(mutex_);
@@ -204,14 +216,15 @@ void RenderQueue::run() {
             // Renders (and the background list) wake a worker at once; checks alone
             // are gathered for up to kCheckGatherMs, or until a batch of them waits.
             auto work = [this] {
-                return (stopping_ || waitingRenders_ > 0 || !urgent_.empty() ||
-                        backgroundNext_ < background_.size() ||
-                        jobs_.size() >= maxBatch_);
+                return (stopping_ ||
+                        (!paused_ && (waitingRenders_ > 0 || !urgent_.empty() ||
+                                      backgroundNext_ < background_.size() ||
+                                      jobs_.size() >= maxBatch_)));
             };
             while (!work()) {
-                if (jobs_.empty()) {
+                if (jobs_.empty() || paused_) {
                     cv_.wait(lock);
-                } else if (cv_.wait_for(lock, std::chrono::milliseconds(kCheckGatherMs)) ==
+                } else if (cv_.wait_for(lock, std::chrono::milliseconds(checkGatherMs_.load())) ==
                                std::cv_status::timeout &&
                            !jobs_.empty()) {
                     break;

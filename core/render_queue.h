@@ -4,6 +4,7 @@
 
 #include "mac.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -79,6 +80,16 @@ public:
     /// phones rendered before, one wake-up per batch instead of one per phone).
     static constexpr int kCheckGatherMs = 50;
 
+    /// @brief Sets how long checks are gathered (kCheckGatherMs by default). A test
+    /// seam: with a gathering time far beyond any scheduling delay, a test of the
+    /// batching sees the same batches on a slow machine as on a fast one.
+    void setCheckGatherMs(int ms);
+
+    /// @brief While paused, workers take no job (a running one finishes); jobs
+    /// queue as usual. A test seam: a test holds the queue still, deterministically,
+    /// instead of keeping a worker busy with a render it hopes is slow enough.
+    void setPaused(bool paused);
+
     /// @brief Moves this MAC's waiting job ahead of every job not expedited
     /// (a phone whose ACK waits for its file goes first). No-op when none waits.
     void expedite(const Mac& mac);
@@ -118,6 +129,7 @@ private:
     BatchWorker worker_;
     Done done_;
     size_t maxBatch_ = 1;
+    std::atomic<int> checkGatherMs_{kCheckGatherMs};
     size_t capacity_;
     int nice_ = 0;
     mutable std::mutex mutex_;
@@ -143,6 +155,7 @@ private:
     uint64_t backgroundList_ = 0;  ///< which list runs (setBackground() count)
     std::function<void()> backgroundFinished_;
     bool stopping_ = false;
+    bool paused_ = false;
     std::vector<std::thread> threads_;
 };
 

@@ -145,6 +145,13 @@ public:
     size_t rendersPending() const { return (queue_ ? queue_->inFlight() : 0); }
     /// @brief Reserved phones still to render in the background (render-reserved).
     size_t reservedLeft() const { return (queue_ ? queue_->backgroundLeft() : 0); }
+
+    /// @brief Test seam: holds the render workers still (RenderQueue::setPaused).
+    void pauseRenders(bool paused) {
+        if (queue_) {
+            queue_->setPaused(paused);
+        }
+    }
     /// @brief The per-vendor counters (phoneprov_stats.h pushes them to StatsMgr).
     VendorCounters& counters() { return (counters_); }
     /// @brief How many times a phone seen again was found with its files current

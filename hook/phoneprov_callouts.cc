@@ -190,6 +190,18 @@ int unload() {
     return (0);
 }
 
+/// @brief Test seam, not a hook point: holds the render workers still (1) or lets
+/// them go (0), so that callout tests can hold a phone's render pending without a
+/// render slow enough to outlast them. Found by the tests with dlsym(); Kea never
+/// calls it, and it changes nothing unless called.
+int phoneprov_test_pause_renders(int paused) {
+    PhoneProvPtr p = impl;
+    if (p) {
+        p->pauseRenders(paused != 0);
+    }
+    return (p ? 0 : 1);
+}
+
 /// @brief The callouts are thread-safe: immutable configuration, locked queues.
 int multi_threading_compatible() {
     return (1);

@@ -103,7 +103,7 @@ protected:
 
     /// @brief Waits (bounded) until no render is pending.
     static void waitRenders() {
-        for (int i = 0; i < 500; ++i) {
+        for (int i = 0; i < 3000; ++i) {
             ConstElementPtr a = args(command("phoneprov-status"));
             if (a && a->get("renders-pending")->intValue() == 0) {
                 return;
@@ -113,7 +113,7 @@ protected:
         ADD_FAILURE() << "renders still pending";
     }
 
-    bool exists(const std::string& rel, int ms = 5000) const {
+    bool exists(const std::string& rel, int ms = 20000) const {
         for (int i = 0; i < ms / 10; ++i) {
             struct stat st;
             if (::stat((out_ + "/" + rel).c_str(), &st) == 0) {

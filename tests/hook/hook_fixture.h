@@ -24,6 +24,7 @@
 
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -92,6 +93,19 @@ protected:
         HookLibsCollection libs;
         libs.push_back(std::make_pair(std::string(PHONEPROV_HOOK_SO), params));
         return (HooksManager::loadLibraries(libs));
+    }
+
+    /// @brief Holds the loaded library's render workers still, or lets them go (the
+    /// library's test seam phoneprov_test_pause_renders). True when it was called.
+    bool pauseRenders(bool paused) const {
+        void* lib = dlopen(PHONEPROV_HOOK_SO, RTLD_NOW | RTLD_NOLOAD);
+        if (!lib) {
+            return (false);
+        }
+        auto fn = reinterpret_cast<int (*)(int)>(dlsym(lib, "phoneprov_test_pause_renders"));
+        int rc = fn ? fn(paused ? 1 : 0) : 1;
+        dlclose(lib);
+        return (rc == 0);
     }
 
     /// @brief The captured log.

@@ -151,7 +151,7 @@ run_mode() {  # MT: false or true
     rm -f "$OUT/yealink/001565aabbcc.cfg"
     expect "render all" "$(ca '{"command": "phoneprov-render", "service": ["dhcp4"],
         "arguments": {"all": true}}')" '.result == 0 and .arguments.queued == 3'
-    for _ in $(seq 50); do [ -f "$OUT/yealink/001565aabbcc.cfg" ] && break; sleep 0.1; done
+    for _ in $(seq 300); do [ -f "$OUT/yealink/001565aabbcc.cfg" ] && break; sleep 0.1; done
     [ -f "$OUT/yealink/001565aabbcc.cfg" ] || pp_fail "phoneprov-render did not render ($mt)"
     grep -qxF "account.1.user_name = 1001" "$OUT/yealink/001565aabbcc.cfg" \
         || pp_fail "re-rendered file lacks the account ($mt)"

@@ -80,16 +80,20 @@ exchange() {
     python3 "$HERE/dhcp_raw.py" dora "$DHCP" "$WORK/cases.json" > "$WORK/ex.jsonl"
     [ "$(jq -r 'select(.acked) | .options["66"]' "$WORK/ex.jsonl" | tr '\n' ' ')" = "${2:-$YURL} ${3:-$SURL} " ] \
         || { cat "$WORK/ex.jsonl"; pp_fail "$1: no ACK with the expected option 66"; }
-    sleep 0.3   # the last write, when the ACK did not wait for it
+    # The ACK waits for its phone's render (render-wait-ms), but not past that bound:
+    # the checks below wait for what they expect rather than sleep.
 }
 kstat() {
     ctrl '{"command": "statistic-get", "arguments": {"name": "'"$1"'"}}' \
         | jq -r '(if type == "array" then .[0] else . end).arguments["'"$1"'"][0][0] // 0'
 }
-has() { grep -q "$2" "$OUT/$1" || pp_fail "$3: $1 does not hold '$2'"; }
+# has FILE TEXT LABEL: FILE holds TEXT, within 30 s (a render may outlast its ACK's hold).
+has() { pp_wait_until 30 grep -q "$2" "$OUT/$1" || pp_fail "$3: $1 does not hold '$2'"; }
 expect_fault() {  # LABEL LOGPATTERN BEFORE
     local label=$1 pattern=$2 before=$3 after
-    grep -q "PHONEPROV_RENDER_FAILED.*$pattern" "$WORK/kea.log" || pp_fail "$label: no RENDER_FAILED '$pattern' logged"
+    pp_wait_until 30 grep -q "PHONEPROV_RENDER_FAILED.*$pattern" "$WORK/kea.log" || pp_fail "$label: no RENDER_FAILED '$pattern' logged"
+    _grown() { [ "$(failures)" -gt "$1" ]; }
+    pp_wait_until 30 _grown "$before" || true
     after=$(failures)
     [ "$after" -gt "$before" ] || pp_fail "$label: phoneprov.render-failures did not grow ($before -> $after)"
     echo "ok: $label: DHCP answered with options, old file kept, error logged, render-failures $before -> $after"

@@ -24,8 +24,10 @@ python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quicks
     "$WORK/base.json" --work "$WORK" --out "$OUT" --hook "$HOOK_SO" --profiles "$PROFILES_DIR" \
     --http-port "$HTTP"
 # A pool large enough for 10,000 clients; the output dir is the canary's sibling.
-jq '.Dhcp4.subnet4[0].pools = [{"pool": "127.1.0.0 - 127.1.255.255"}]
-    | .Dhcp4["valid-lifetime"] = 600' "$WORK/base.json" > "$WORK/base2.json"
+# A control socket, to ask phoneprov-status whether renders are still pending.
+jq --arg sock "$WORK/kea/ctrl.sock" '.Dhcp4.subnet4[0].pools = [{"pool": "127.1.0.0 - 127.1.255.255"}]
+    | .Dhcp4["valid-lifetime"] = 600
+    | .Dhcp4["control-socket"] = {"socket-type": "unix", "socket-name": $sock}' "$WORK/base.json" > "$WORK/base2.json"
 NSTR=$(python3 "$HERE/hostile_cases.py" "$WORK/base2.json" "$WORK/kea.json" "$WORK/cases.json")
 [ "$NSTR" -ge 200 ] || pp_fail "only $NSTR hostile strings"
 
@@ -38,7 +40,8 @@ NUNKNOWN=${HOSTILE_UNKNOWN_MACS:-10000}
 python3 "$HERE/dhcp_raw.py" discover-range "$DHCP" 001565000000 "$NUNKNOWN" "$VCHEX" > "$WORK/range.json"
 acks=$(jq -r .offered "$WORK/range.json")
 [ "$acks" -ge $((NUNKNOWN * 99 / 100)) ] || pp_fail "only $acks of $NUNKNOWN unknown phones got an OFFER"
-sleep 1
+# Every render those packets (and the start-up render) queued has finished.
+pp_await_idle "$WORK/kea/ctrl.sock" 120 || pp_fail "renders still pending after 120 s"
 # (the reserved hostile-string phones, 00:15:65:ee:xx:xx, are rendered at start-up)
 perdev=$(find "$OUT/yealink" -name '00156500*' 2>/dev/null | wc -l)
 [ "$perdev" = 0 ] || pp_fail "$perdev per-device files for unknown MACs"
@@ -55,9 +58,9 @@ tail -1 "$WORK/results.jsonl" | grep -q '"acked": true' || pp_fail "the plain ph
 [ "$acked" -ge $((total - NSTR / 4)) ] || pp_fail "only $acked of $total hostile exchanges answered"
 echo "ok: $acked of $total exchanges with hostile strings answered ($NSTR strings)"
 
-# The reserved phones' files: the ACK waited for the render (render-wait-ms), but
-# give the workers a moment for the last ones.
-sleep 1
+# The reserved phones' files: the ACK waited for the render (render-wait-ms), at most
+# that long; wait until the workers are idle.
+pp_await_idle "$WORK/kea/ctrl.sock" 120 || pp_fail "renders still pending after 120 s"
 
 # Nothing outside output-dir.
 (cd "$WORK/canary" && find . -exec stat -c '%n %s %Y %a' {} + | sort) > "$WORK/canary.after"

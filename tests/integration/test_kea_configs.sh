@@ -80,7 +80,7 @@ boot() {
     esac
     [ -n "$file" ] || return 0
     # The ACK waits for the render (render-wait-ms); a loaded machine may need longer.
-    for _ in $(seq 50); do [ -f "$OUT/$file" ] && break; sleep 0.1; done
+    for _ in $(seq 300); do [ -f "$OUT/$file" ] && break; sleep 0.1; done
     [ -f "$OUT/$file" ] || pp_fail "$cfg: $mac: no rendered $file"
     if [ -n "$line" ]; then
         grep -qF -- "$line" "$OUT/$file" || pp_fail "$cfg: $mac: $file lacks '$line'"

@@ -242,7 +242,7 @@ boot() {
 # Unless the hook holds the ACK (render-wait-ms), the file may come after the
 # phone's first fetch: like a phone, boot again once it is there.
 if ! boot 2> "$WORK/boot1.log"; then
-    for _ in $(seq 50); do [ -f "$FILE" ] && break; sleep 0.1; done
+    for _ in $(seq 300); do [ -f "$FILE" ] && break; sleep 0.1; done
     boot || pp_fail "simulate: $(cat "$WORK/sim.json")"
 fi
 URL="http://127.0.0.1:$HTTP/prov/yealink/"

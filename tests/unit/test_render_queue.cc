@@ -590,48 +590,54 @@ TEST(RenderQueue, aNewBackgroundListReplacesTheOld) {
     EXPECT_EQ(1, empty.load());
 }
 
-// Checks wake no worker one by one: those pushed together are taken together, after at
-// most kCheckGatherMs or with the next render; a lone check still runs.
+// Checks wake no worker one by one: those pushed together are taken together, once a
+// whole batch waits or with the next render; a lone check still runs once it has
+// waited kCheckGatherMs. The batching cases gather for a minute, so no scheduling delay
+// on a loaded machine can end a gathering early and split a batch.
 TEST(RenderQueue, checksAreGatheredIntoBatches) {
     std::mutex mutex;
     std::vector<size_t> batches;  // size of each batch
     std::vector<bool> withRender;
-    RenderQueue q(1, 1000, 64, [&](const std::vector<RenderJob>& jobs) {
+    auto record = [&](const std::vector<RenderJob>& jobs) {
         std::lock_guard<std::mutex> lock(mutex);
         batches.push_back(jobs.size());
         withRender.push_back(std::any_of(jobs.begin(), jobs.end(),
                                          [](const RenderJob& j) { return (!j.check); }));
-    });
+    };
     auto check = [](int n) {
         RenderJob j = job(n);
         j.check = true;
         return (j);
     };
-    // 1. A lone check.
-    ASSERT_EQ(RenderQueue::Push::Queued, q.push(check(1)));
-    ASSERT_TRUE(q.waitIdle(5000));
-    // 2. Twenty checks, one a millisecond (within the gathering time): one or two
-    // batches (the wait may end while the last ones arrive), not twenty.
-    for (int i = 10; i < 30; ++i) {
-        ASSERT_EQ(RenderQueue::Push::Queued, q.push(check(i)));
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // 1. A lone check, with the default gathering time: it runs.
+    {
+        RenderQueue lone(1, 1000, 64, record);
+        ASSERT_EQ(RenderQueue::Push::Queued, lone.push(check(1)));
+        ASSERT_TRUE(lone.waitIdle(10000));
+        lone.stop();
     }
-    ASSERT_TRUE(q.waitIdle(5000));
+    ASSERT_EQ(1u, batches.size());
+    EXPECT_EQ(1u, batches[0]);
+    EXPECT_FALSE(withRender[0]);
+
+    RenderQueue q(1, 1000, 64, record);
+    q.setCheckGatherMs(60000);
+    // 2. A whole batch of checks (64) ends the gathering: one batch, not 64.
+    for (int i = 100; i < 164; ++i) {
+        ASSERT_EQ(RenderQueue::Push::Queued, q.push(check(i)));
+    }
+    ASSERT_TRUE(q.waitIdle(10000)) << "a whole batch of checks did not end the gathering";
     // 3. Checks waiting when a render comes: taken with it, at once.
     for (int i = 30; i < 35; ++i) {
         ASSERT_EQ(RenderQueue::Push::Queued, q.push(check(i)));
     }
     ASSERT_EQ(RenderQueue::Push::Queued, q.push(job(99)));
-    ASSERT_TRUE(q.waitIdle(5000));
+    ASSERT_TRUE(q.waitIdle(10000)) << "the render did not take the waiting checks";
     q.stop();
-    size_t total = 0;
-    for (size_t b : batches) {
-        total += b;
-    }
-    EXPECT_EQ(27u, total);
-    ASSERT_GE(batches.size(), 3u);
-    EXPECT_EQ(1u, batches[0]);
-    EXPECT_LE(batches.size(), 5u) << "checks were taken one by one";
-    EXPECT_TRUE(withRender.back());
-    EXPECT_GE(batches.back(), 2u) << "the render came alone: the waiting checks were not taken with it";
+    std::lock_guard<std::mutex> lock(mutex);
+    ASSERT_EQ(3u, batches.size()) << "checks were taken one by one";
+    EXPECT_EQ(64u, batches[1]);
+    EXPECT_FALSE(withRender[1]);
+    EXPECT_EQ(6u, batches[2]) << "the render came alone: the waiting checks were not taken with it";
+    EXPECT_TRUE(withRender[2]);
 }
