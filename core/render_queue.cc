@@ -252,6 +252,7 @@ void RenderQueue::run() {
                 batch.push_back(std::move(it->second));
                 jobs_.erase(it);
                 Running& r = running_[key];
+                r.list = backgroundList_;
                 ++r.jobs;
                 ++runningTotal_;
                 if (!batch.back().check) {
@@ -260,17 +261,33 @@ void RenderQueue::run() {
                 }
             }
             // Then the background list, when nothing else waits. A phone with a
-            // job of its own waiting or running gets that one instead.
+            // job of its own waiting gets that one instead (it reads the newest facts
+            // when it runs), and so does one taken since this list was set. A phone
+            // whose render began before this list was set may be rendered from older
+            // facts (a configuration committed during its render): its list job
+            // waits, as a job of its own, for that render to end.
             list = backgroundList_;
             while (busy.empty() && order_.empty() && urgent_.empty() &&
                    backgroundNext_ < background_.size() && batch.size() < maxBatch_) {
                 RenderJob& j = background_[backgroundNext_++];
                 uint64_t key = j.mac.value();
-                if (jobs_.count(key) != 0 || running_.count(key) != 0) {
+                if (jobs_.count(key) != 0) {
+                    continue;
+                }
+                auto run = running_.find(key);
+                if (run != running_.end() && run->second.list == backgroundList_) {
+                    continue;  // taken since this list was set: from its facts
+                }
+                if (run != running_.end()) {
+                    j.background = false;
+                    jobs_.emplace(key, std::move(j));
+                    order_.push_back(key);
+                    ++waitingRenders_;
                     continue;
                 }
                 batch.push_back(std::move(j));
                 Running& r = running_[key];
+                r.list = backgroundList_;
                 ++r.jobs;
                 ++r.renders;
                 ++runningTotal_;

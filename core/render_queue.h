@@ -100,8 +100,9 @@ public:
 
     /// @brief Replaces the background list: jobs taken only when no other job
     /// waits, in order, outside the capacity (the list is the admin's own, not
-    /// the network's). One whose MAC has a job waiting or running is dropped: that
-    /// job has the newer facts. `finished` is called (by a worker) once every job
+    /// the network's). One whose MAC has a job waiting is dropped: that job reads
+    /// the newer facts when it runs. One whose MAC is being rendered (perhaps from
+    /// facts older than this list) waits for that render and runs after it. `finished` is called (by a worker) once every job
     /// of this list was rendered or dropped; not when a later list replaces it.
     void setBackground(std::vector<RenderJob> jobs, std::function<void()> finished = nullptr);
     /// @brief Background jobs not taken yet.
@@ -145,6 +146,7 @@ private:
     struct Running {
         int jobs = 0;
         int renders = 0;
+        uint64_t list = 0;  ///< backgroundList_ when its latest job was taken
     };
     std::unordered_map<uint64_t, Running> running_;
     size_t runningTotal_ = 0;

@@ -590,6 +590,42 @@ TEST(RenderQueue, aNewBackgroundListReplacesTheOld) {
     EXPECT_EQ(1, empty.load());
 }
 
+// A configuration committed while one of its phones renders from the last one: the new
+// list's job for that phone is not dropped (the running render may hold the old facts),
+// it runs once that render ends.
+TEST(RenderQueue, aListedPhoneBeingRenderedIsRenderedAgainAfterIt) {
+    Gate gate;
+    std::mutex mutex;
+    std::vector<std::pair<int, uint64_t>> order;  // MAC number, generation
+    RenderQueue q(2, 100, 4, [&](const std::vector<RenderJob>& jobs) {
+        if (jobs.front().mac == macN(0) && jobs.front().generation == 1) {
+            gate.wait();
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        for (const RenderJob& j : jobs) {
+            order.emplace_back(static_cast<int>(j.mac.value() & 0xffff), j.generation);
+        }
+    });
+    std::atomic<int> finished{0};
+    q.setBackground({job(0, 1)});
+    ASSERT_TRUE(gate.waitFor(1));  // one worker renders phone 0 from the first list
+    q.setBackground({job(0, 2), job(5, 2)}, [&] { ++finished; });
+    // The other worker looks at the new list while phone 0 still renders: phone 0's
+    // job is taken off the list (to wait for that render), phone 5's stays listed
+    // behind it. (Dropping phone 0's job would render phone 5 at once: 0 left.)
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (q.backgroundLeft() > 1 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    gate.open();
+    ASSERT_TRUE(q.waitIdle(10000));
+    q.stop();
+    std::lock_guard<std::mutex> lock(mutex);
+    std::vector<std::pair<int, uint64_t>> want = {{0, 1}, {0, 2}, {5, 2}};
+    EXPECT_EQ(want, order) << "the new list's job for the phone being rendered was dropped";
+    EXPECT_EQ(1, finished.load());
+}
+
 // Checks wake no worker one by one: those pushed together are taken together, once a
 // whole batch waits or with the next render; a lone check still runs once it has
 // waited kCheckGatherMs. The batching cases gather for a minute, so no scheduling delay
