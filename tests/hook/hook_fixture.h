@@ -24,6 +24,7 @@
 
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -59,6 +60,21 @@ protected:
                                  "dhcp4_srv_configured"}) {
             hookIndex(hook);
         }
+        forgetLastGood();
+    }
+
+    /// @brief The library stays mapped across unload() (as in kea-dhcp4) and keeps
+    /// the last good parameters: each test starts as a fresh process would.
+    static void forgetLastGood() {
+        void* lib = dlopen(PHONEPROV_HOOK_SO, RTLD_NOW | RTLD_NOLOAD);
+        if (!lib) {
+            return;
+        }
+        auto forget = reinterpret_cast<int (*)()>(dlsym(lib, "phoneprov_forget_last_good"));
+        if (forget) {
+            forget();
+        }
+        dlclose(lib);
     }
 
     void TearDown() override {
