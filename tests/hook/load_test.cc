@@ -301,15 +301,6 @@ TEST_F(LoadTest, ReloadWithBadParametersKeepsTheLastGood) {
 /// @brief Debug logging turned on by a reconfiguration shows from the next packet
 /// (the cached debug check survives unload()/load(): the library stays mapped).
 TEST_F(LoadTest, DebugLoggingFromAReloadShowsAtOnce) {
-    auto logAt = [this](isc::log::Severity severity) {
-        isc::log::LoggerSpecification spec("kea-dhcp4", severity, 99);
-        isc::log::OutputOption opt;
-        opt.destination = isc::log::OutputOption::DEST_FILE;
-        opt.filename = log_;
-        spec.addOutputOption(opt);
-        isc::log::LoggerManager manager;
-        manager.process(spec);
-    };
     logAt(isc::log::INFO);
     ASSERT_TRUE(load(goodParams()));
     exchange(query(DHCPDISCOVER, kYealinkMac, "Yealink SIP-T54W"));

@@ -14,23 +14,9 @@ PROFILES_DIR="$WORK/profiles"
 SOCK="$WORK/kea4-ctrl.sock"
 YL=00:15:65:aa:bb:cc
 
-# sock JSON: a command on kea-dhcp4's unix control socket; prints the answer.
-sock() {
-    python3 - "$SOCK" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(30)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode())
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-print(data.decode())
-PY
-}
+# sock JSON: a command on kea-dhcp4's unix control socket; prints the answer
+# (config-set reloads the IEEE registry and every profile: up to 30 s on a busy machine).
+sock() { pp_sock "$SOCK" "$1" 30; }
 # expect WHAT JSON JQ-FILTER: the filter must print "true".
 expect() {
     local got
