@@ -208,6 +208,7 @@ int load(LibraryHandle& handle) {
     pinLibrary();
     refreshPacketTraces();  // a reconfiguration may have changed the debug level
     impl.reset();
+    bool commands = false;
     try {
         ConstElementPtr params = handle.getParameters();
         nlohmann::json json = toJson(params);
@@ -232,6 +233,7 @@ int load(LibraryHandle& handle) {
         report(checked, refused, parameters);
         if (checked.state == core::LoadState::Passthrough) {
             registerCommands(handle, PhoneProvPtr());
+            commands = true;
             LOG_ERROR(phoneprov_logger, PHONEPROV_PASSTHROUGH).arg(loadHealth.errors.size());
             return (0);
         }
@@ -253,6 +255,7 @@ int load(LibraryHandle& handle) {
         impl = p;
         lastGoodParams = json;
         registerCommands(handle, p);
+        commands = true;
         LOG_INFO(phoneprov_logger, PHONEPROV_LOAD_OK)
             .arg(p->identifier().catalogue().vendors().size())
             .arg(p->vendorPrefixes())
@@ -270,6 +273,12 @@ int load(LibraryHandle& handle) {
             impl->stop();
         }
         impl.reset();
+        if (!commands) {
+            try {
+                registerCommands(handle, PhoneProvPtr());  // phoneprov-status tells why
+            } catch (const std::exception&) {
+            }
+        }
         loadHealth.state = core::LoadState::Passthrough;
         loadHealth.parameters = "none";
         loadHealth.errors.push_back(ex.what());
