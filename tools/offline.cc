@@ -451,8 +451,26 @@ int cmdValidate(int argc, char** argv) {
             params["registry-dir"] = a.get("registry-dir");
         }
         CheckedConfig checked = checkConfig(params, options);
-        int errors = static_cast<int>(checked.errors.size());
-        for (const auto& e : checked.errors) {
+        std::vector<CheckedConfig::Problem> problems = checked.errors;
+        if (checked.state == LoadState::Passthrough && params.is_object()) {
+            // load() stops at a parameter error; the profiles are still worth a look
+            // (with stand-in parameters) so that one run lists everything to fix.
+            nlohmann::json standIn = {{"output-dir", "/"},
+                                      {"base-url", "http://192.0.2.1/prov"},
+                                      {"tftp-server", "192.0.2.1"},
+                                      {"registry-dir", ""}};
+            auto dir = params.find("profiles-dir");
+            if (dir != params.end() && dir->is_string()) {
+                standIn["profiles-dir"] = *dir;
+            }
+            for (const auto& e : checkConfig(standIn, options).errors) {
+                if (!e.vendor.empty()) {
+                    problems.push_back(e);
+                }
+            }
+        }
+        int errors = static_cast<int>(problems.size());
+        for (const auto& e : problems) {
             std::printf("error: %s%s\n", e.message.c_str(),
                         e.vendor.empty() ? "" : (" (vendor '" + e.vendor + "' left out)").c_str());
         }

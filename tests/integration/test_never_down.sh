@@ -95,6 +95,12 @@ if "$PHONEPROV" validate --config "$WORK/good.json" > "$WORK/validate-tmpl.txt";
 fi
 grep -qF "error: $PROFILES_DIR/yealink/templates/mac.cfg.mustache:2:20: Unclosed section \"accounts\" (vendor 'yealink' left out)" \
     "$WORK/validate-tmpl.txt" || { cat "$WORK/validate-tmpl.txt"; pp_fail "validate: template error"; }
+# Both at once: validate lists the parameter and the template.
+"$PHONEPROV" validate --config "$WORK/typo.json" > "$WORK/validate-both.txt" || true
+[ "$(grep -c '^error: ' "$WORK/validate-both.txt")" = 2 ] \
+    && grep -q "unknown parameter 'base_url'" "$WORK/validate-both.txt" \
+    && grep -q "mac.cfg.mustache:2:20: Unclosed section" "$WORK/validate-both.txt" \
+    || { cat "$WORK/validate-both.txt"; pp_fail "validate: not every error listed"; }
 config_set "$WORK/good.json"
 pp_wait_log "ERROR .*PHONEPROV_CONFIG_ERROR phoneprov configuration error: $PROFILES_DIR/yealink/templates/mac.cfg.mustache:2:20: Unclosed section \"accounts\" \(vendor 'yealink' left out\)" \
     "$WORK/kea.log" 10 || pp_fail "template: no PHONEPROV_CONFIG_ERROR naming the file and line"
