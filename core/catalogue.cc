@@ -349,7 +349,7 @@ Catalogue::Catalogue() : compiled_(new Compiled), cache_(new ClassCache) {}
 Catalogue::~Catalogue() = default;
 
 std::shared_ptr<const Catalogue> Catalogue::load(const std::string& folder,
-                                                 std::vector<std::string>* broken) {
+                                                 std::vector<Broken>* broken) {
     DIR* d = opendir(folder.c_str());
     if (!d) {
         throw ConfigError("profiles-dir: cannot open '" + folder + "'");
@@ -374,10 +374,7 @@ std::shared_ptr<const Catalogue> Catalogue::load(const std::string& folder,
         try {
             std::ostringstream ss;
             ss << in.rdbuf();
-            nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-            if (j.is_discarded()) {
-                throw ConfigError(path + ": not valid JSON");
-            }
+            nlohmann::json j = parseJsonText(ss.str(), path);
             VendorProfile v = parseProfile(j, path, sub);
             if (v.id != n) {
                 throw ConfigError(path + ": 'id' '" + v.id + "' differs from its folder name '" + n +
@@ -388,7 +385,7 @@ std::shared_ptr<const Catalogue> Catalogue::load(const std::string& folder,
             if (!broken) {
                 throw;
             }
-            broken->push_back(e.what());
+            broken->push_back(Broken{n, e.what()});
         }
     }
     if (profiles.empty()) {

@@ -94,6 +94,12 @@ struct VendorClassMatch {
 /// Immutable once loaded: shared read-only by the packet threads.
 class Catalogue {
 public:
+    /// @brief A profile left out: its folder name (the vendor id) and what is wrong.
+    struct Broken {
+        std::string id;
+        std::string error;
+    };
+
     /// @brief Loads every profiles/<id>/profile.json under a folder.
     /// @param broken when given, a profile that cannot be read or parsed (corrupt JSON,
     /// a template missing...) is left out and its error appended here, instead of
@@ -102,7 +108,7 @@ public:
     /// @throw ConfigError naming the file and key on any error (any error left when
     /// `broken` is given: no folder, no usable profile).
     static std::shared_ptr<const Catalogue> load(const std::string& folder,
-                                                 std::vector<std::string>* broken = nullptr);
+                                                 std::vector<Broken>* broken = nullptr);
 
     /// @brief Builds a catalogue from profiles already parsed (tests, fuzzing).
     static std::shared_ptr<const Catalogue> fromProfiles(std::vector<VendorProfile> profiles);

@@ -3,6 +3,8 @@
 
 #include "catalogue.h"
 
+#include <algorithm>
+
 namespace phoneprov {
 
 const char* jtypeName(JType t) {
@@ -101,6 +103,46 @@ long long getInt(const nlohmann::json& obj, const char* key, long long def, long
                           std::to_string(hi));
     }
     return (v);
+}
+
+std::string lineColumn(const std::string& text, size_t offset) {
+    offset = std::min(offset, text.size());
+    size_t line = 1;
+    size_t column = 1;
+    for (size_t i = 0; i < offset; ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+    return (std::to_string(line) + ":" + std::to_string(column));
+}
+
+nlohmann::json parseJsonText(const std::string& text, const std::string& where) {
+    try {
+        return (nlohmann::json::parse(text));
+    } catch (const nlohmann::json::parse_error& e) {
+        // e.byte: 1-based index of the last byte read. The parser's own message
+        // quotes the text read ("last read: ..."): keep only what it expected.
+        std::string what = e.what();
+        std::string reason;
+        size_t dash = what.find(" - ");
+        if (dash != std::string::npos) {
+            std::string rest = what.substr(dash + 3);
+            reason = rest.substr(0, rest.find(';'));
+            size_t expected = rest.find("; expected ");
+            if (expected != std::string::npos) {
+                reason += ", " + rest.substr(expected + 2);
+            }
+        }
+        size_t at = e.byte > 0 ? e.byte - 1 : 0;
+        throw ConfigError(where + ":" + lineColumn(text, at) + ": not valid JSON" +
+                          (reason.empty() ? "" : ": " + reason));
+    } catch (const nlohmann::json::exception& e) {
+        throw ConfigError(where + ": not valid JSON");
+    }
 }
 
 }  // namespace phoneprov

@@ -38,6 +38,14 @@ bool getBool(const nlohmann::json& obj, const char* key, bool def);
 long long getInt(const nlohmann::json& obj, const char* key, long long def, long long lo,
                  long long hi, const std::string& where);
 
+/// @brief "L:C" (1-based line and column) of a byte offset in a text.
+std::string lineColumn(const std::string& text, size_t offset);
+
+/// @brief Parses JSON text.
+/// @throw ConfigError "<where>:<line>:<column>: not valid JSON: <what the parser
+/// expected>" (never the text itself: it may hold secrets).
+nlohmann::json parseJsonText(const std::string& text, const std::string& where);
+
 }  // namespace phoneprov
 
 #endif  // PHONEPROV_JSON_CHECK_H

@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include "catalogue.h"
+#include "json_check.h"
 
 #include <kainjow/mustache.hpp>
 
@@ -159,19 +160,21 @@ Template::Template(const std::string& text, const std::string& where) {
             break;
         }
         if (text[i] == '{' || text[i] == '&' || text[i] == '=') {
-            throw ConfigError(where + ": '{{" + std::string(1, text[i]) +
+            throw ConfigError(where + ":" + lineColumn(text, pos) + ": '{{" + std::string(1, text[i]) +
                               "' is not allowed: every value must be escaped");
         }
         // A partial renders a variable's value as a template: unescaped, and a value
         // naming itself recursed until the stack overflowed (found by fuzz_render).
         if (text[i] == '>') {
-            throw ConfigError(where + ": '{{>' (a partial) is not allowed: a value would "
+            throw ConfigError(where + ":" + lineColumn(text, pos) +
+                              ": '{{>' (a partial) is not allowed: a value would "
                               "be rendered as a template");
         }
         // Sections nest by recursion in the renderer: bounded, far above any profile.
         if (text[i] == '#' || text[i] == '^') {
             if (++depth > kMaxSectionDepth) {
-                throw ConfigError(where + ": sections nested deeper than " +
+                throw ConfigError(where + ":" + lineColumn(text, pos) +
+                                  ": sections nested deeper than " +
                                   std::to_string(kMaxSectionDepth));
             }
         } else if (text[i] == '/') {
@@ -180,7 +183,15 @@ Template::Template(const std::string& text, const std::string& where) {
     }
     impl_.reset(new Impl(text));
     if (!impl_->tmpl.is_valid()) {
-        throw ConfigError(where + ": " + impl_->tmpl.error_message());
+        // kainjow's messages end in " at <offset>": give the line and column instead.
+        std::string msg = impl_->tmpl.error_message();
+        size_t at = msg.rfind(" at ");
+        if (at != std::string::npos && at + 4 < msg.size() &&
+            msg.find_first_not_of("0123456789", at + 4) == std::string::npos) {
+            size_t offset = std::stoul(msg.substr(at + 4));
+            throw ConfigError(where + ":" + lineColumn(text, offset) + ": " + msg.substr(0, at));
+        }
+        throw ConfigError(where + ": " + msg);
     }
 }
 

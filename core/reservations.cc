@@ -3,6 +3,7 @@
 
 #include "catalogue.h"
 #include "provisioner.h"
+#include "json_check.h"
 
 namespace phoneprov {
 
@@ -215,11 +216,8 @@ nlohmann::json parseKeaConfigText(const std::string& text, const std::string& wh
             break;
         }
     }
-    nlohmann::json j = nlohmann::json::parse(clean, nullptr, false);
-    if (j.is_discarded()) {
-        throw ConfigError(where + ": not valid JSON");
-    }
-    return (j);
+    // Comments were blanked in place: line and column of an error are the file's.
+    return (parseJsonText(clean, where));
 }
 
 }  // namespace phoneprov

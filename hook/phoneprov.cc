@@ -111,33 +111,52 @@ nlohmann::json toJson(const ConstElementPtr& e) {
     return (nlohmann::json::parse(e->str(), nullptr, false));
 }
 
+core::CheckedConfig checkHookParameters(const nlohmann::json& params,
+                                        const ConstElementPtr& elements) {
+    core::CheckOptions options;
+    // The profiles installed next to this library (any install prefix).
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void*>(&toJson), &info) && info.dli_fname) {
+        options.defaultProfilesDir = core::installedProfilesDir(info.dli_fname,
+                                                                PHONEPROV_HOOK_TO_PROFILES);
+    }
+    if (elements && elements->getType() == Element::map) {
+        options.locate = [elements](const std::string& key) -> std::string {
+            ConstElementPtr e = elements->get(key);
+            if (!e || e->getPosition().line_ == 0) {
+                return ("");
+            }
+            return (e->getPosition().str());
+        };
+    }
+    return (core::checkConfig(params, options));
+}
+
 PhoneProv::PhoneProv(const ConstElementPtr& params) {
-    if (!params || params->getType() != Element::map) {
-        throw core::ConfigError("phoneprov: the parameters must be a map with 'output-dir' and "
-                                "'base-url'");
-    }
     nlohmann::json json = toJson(params);
-    config_ = core::parseConfig(json);
-    add_classes_ = config_.clientClasses != "never";
-    if (!json.contains("profiles-dir")) {
-        // The profiles installed next to this library (any install prefix).
-        Dl_info info;
-        if (dladdr(reinterpret_cast<void*>(&toJson), &info) && info.dli_fname) {
-            config_.profilesDir = core::installedProfilesDir(info.dli_fname,
-                                                             PHONEPROV_HOOK_TO_PROFILES);
-        }
+    core::CheckedConfig checked = checkHookParameters(json, params);
+    if (checked.state == core::LoadState::Passthrough) {
+        throw core::ConfigError(checked.errors.empty() ? "phoneprov: not configured"
+                                                       : checked.errors.front().message);
     }
-    gid_t gid = core::fileGroupId(config_.fileGroup);
-    Plan plan = buildPlan(true);
+    params_ = json;
+    init(checked);
+}
+
+PhoneProv::PhoneProv(const core::CheckedConfig& checked, const nlohmann::json& params)
+    : params_(params) {
+    init(checked);
+}
+
+void PhoneProv::init(const core::CheckedConfig& checked) {
+    config_ = checked.config;
+    add_classes_ = config_.clientClasses != "never";
+    Plan plan = planFrom(checked);
     identifier_ = std::move(plan.identifier);
     provisioning_ = std::move(plan.provisioning);
     kea_options_ = std::move(plan.keaOptions);
     warnings_ = std::move(plan.warnings);
-    output_.reset(new core::OutputDir(config_.outputDir, 0640, gid));
-    std::string problem = output_->check();
-    if (!problem.empty()) {
-        throw core::ConfigError("phoneprov: 'output-dir': " + problem);
-    }
+    output_.reset(new core::OutputDir(config_.outputDir, 0640, checked.gid));
     std::vector<std::string> ids;
     for (const auto& v : identifier_->catalogue().vendors()) {
         ids.push_back(v.id);
@@ -151,38 +170,14 @@ PhoneProv::~PhoneProv() {
     stop();
 }
 
-PhoneProv::Plan PhoneProv::buildPlan(bool lenient) const {
+PhoneProv::Plan PhoneProv::planFrom(const core::CheckedConfig& checked) const {
     Plan plan;
-    // A broken vendor profile leaves that vendor out (logged, counted) rather than
-    // failing the load: at a config-reload Kea 2.2 would stop serving DHCP at all.
-    std::vector<std::string> broken;
-    core::CataloguePtr catalogue =
-        core::Catalogue::load(config_.profilesDir, lenient ? &broken : nullptr);
-    for (const std::string& b : broken) {
-        LOG_ERROR(phoneprov_logger, PHONEPROV_PROFILE_BROKEN).arg(b);
-    }
-    if (lenient) {
-        isc::stats::StatsMgr::instance().setValue("phoneprov.profiles-broken",
-                                                  static_cast<int64_t>(broken.size()));
-    }
-    std::vector<std::pair<core::Prefix, int>> admin;
-    for (const auto& p : config_.ouiPrefixes) {
-        int vendor = catalogue->find(p.second);
-        if (vendor < 0) {
-            throw core::ConfigError("phoneprov.oui-prefixes: '" + p.first +
-                                    "' names unknown vendor '" + p.second + "'");
-        }
-        admin.emplace_back(*core::parsePrefix(p.first), vendor);
-    }
-    core::OuiRegistryPtr registry = core::OuiRegistry::build(config_.registryDir, *catalogue, admin);
-    for (const std::string& missing : registry->stats().missingFiles) {
-        LOG_WARN(phoneprov_logger, PHONEPROV_REGISTRY_MISSING).arg(missing);
-    }
-    plan.identifier.reset(new core::Identifier(catalogue, registry));
-    plan.provisioning = core::Provisioning::build(catalogue, config_, plan.warnings);
+    plan.identifier.reset(new core::Identifier(checked.catalogue, checked.registry));
+    plan.provisioning = checked.provisioning;
+    plan.warnings = checked.warnings;
     // Kea options built once; responses share them (packing only reads them).
     const core::Provisioning& prov = *plan.provisioning;
-    const auto& vendors = catalogue->vendors();
+    const auto& vendors = checked.catalogue->vendors();
     auto prepare = [&plan](const std::vector<core::EncodedOption>& list) {
         std::vector<OptionPtr> out;
         for (const auto& e : list) {
@@ -196,7 +191,7 @@ PhoneProv::Plan PhoneProv::buildPlan(bool lenient) const {
         for (const auto& m : vendors[v].models) {
             prepare(prov.options(static_cast<int>(v), m.first));
         }
-        for (const auto& o : config_.vendors) {
+        for (const auto& o : checked.config.vendors) {
             if (o.first == vendors[v].id) {
                 for (const auto& m : o.second.models) {
                     prepare(prov.options(static_cast<int>(v), m.first));
@@ -208,7 +203,19 @@ PhoneProv::Plan PhoneProv::buildPlan(bool lenient) const {
 }
 
 std::vector<std::string> PhoneProv::reload() {
-    Plan plan = buildPlan(false);  // throws: the running set stays
+    // Strict: any error keeps the running set (the same checks as load()).
+    core::CheckedConfig checked = checkHookParameters(params_, ConstElementPtr());
+    if (!checked.errors.empty()) {
+        std::string text;
+        for (const auto& e : checked.errors) {
+            text += (text.empty() ? "" : "; ") + e.message;
+        }
+        throw core::ConfigError(text);
+    }
+    for (const std::string& missing : checked.registryMissing) {
+        LOG_WARN(phoneprov_logger, PHONEPROV_REGISTRY_MISSING).arg(missing);
+    }
+    Plan plan = planFrom(checked);
     std::vector<std::string> ids;
     for (const auto& v : plan.identifier->catalogue().vendors()) {
         ids.push_back(v.id);

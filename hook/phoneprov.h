@@ -4,6 +4,7 @@
 
 #include "host_db.h"
 
+#include <config_check.h>
 #include <identify.h>
 #include <params.h>
 #include <provisioner.h>
@@ -46,9 +47,13 @@ struct PacketVerdict {
 /// render machinery. The callouts only delegate here.
 class PhoneProv {
 public:
-    /// @brief Builds everything from the hook parameters.
-    /// @throw ::phoneprov::ConfigError naming the key, or std::exception.
+    /// @brief Builds everything from the hook parameters, strictly.
+    /// @throw ::phoneprov::ConfigError with the first error when nothing would run.
     explicit PhoneProv(const isc::data::ConstElementPtr& params);
+    /// @brief Builds everything from parameters already checked (load()).
+    /// @param checked not Passthrough.
+    /// @param params the parameters it was checked from (phoneprov-reload checks them again).
+    PhoneProv(const ::phoneprov::CheckedConfig& checked, const nlohmann::json& params);
     ~PhoneProv();
 
     /// @brief Starts the workers and the wake-up socket (call after load succeeded).
@@ -103,8 +108,8 @@ public:
     // Control commands (phoneprov_commands.h). They run on Kea's main thread.
 
     /// @brief Reads the profiles (catalogue and templates) and the IEEE registry
-    /// again and swaps them in. The new set is built aside; on any error it throws
-    /// and the running set stays. The swap happens inside Kea's multi-threading
+    /// again and swaps them in. The new set is built aside (checkHookParameters);
+    /// on any error it throws and the running set stays. The swap happens inside Kea's multi-threading
     /// critical section (no packet callout runs then); render workers keep the plan
     /// their job was queued with. Main thread only.
     /// @return the warnings of the new set.
@@ -168,10 +173,10 @@ private:
         std::unordered_map<const void*, std::vector<isc::dhcp::OptionPtr>> keaOptions;
         std::vector<std::string> warnings;
     };
-    /// @param lenient leave a broken vendor profile out (logged, counted) instead of
-    /// throwing: at load, where a failure would make Kea 2.2 stop serving DHCP.
-    /// phoneprov-reload is strict: an error keeps the running set.
-    Plan buildPlan(bool lenient) const;
+    /// @brief The plan from a checked configuration (Kea options prepared).
+    Plan planFrom(const ::phoneprov::CheckedConfig& checked) const;
+    /// @brief Both constructors: configuration, plan, output folder, counters.
+    void init(const ::phoneprov::CheckedConfig& checked);
     ::phoneprov::RenderOutcome renderWith(const ::phoneprov::Provisioning& plan,
                                           const ::phoneprov::Mac& mac, int vendor,
                                           const std::string& model, const std::string& ip);
@@ -218,6 +223,8 @@ private:
     ::phoneprov::HostIndexPtr hosts() const;
 
     ::phoneprov::Config config_;
+    /// The hook parameters as given (phoneprov-reload checks them again).
+    nlohmann::json params_;
     // identifier_, provisioning_ and kea_options_ are read by packet callouts without
     // locks and replaced only by reload(), inside Kea's critical section. Other
     // threads (render workers) must not read them: a job carries its plan.
@@ -291,6 +298,13 @@ using PhoneProvPtr = std::shared_ptr<PhoneProv>;
 
 /// @brief Converts a Kea Element to JSON (parameters and configuration).
 nlohmann::json toJson(const isc::data::ConstElementPtr& e);
+
+/// @brief checkConfig (core/config_check.h) as load() runs it: the profiles
+/// installed next to this library by default, and a parameter's position in
+/// Kea's configuration (`file:line:column`) named in its error.
+/// @param elements the same parameters as Kea's Elements (positions), may be null.
+::phoneprov::CheckedConfig checkHookParameters(const nlohmann::json& params,
+                                               const isc::data::ConstElementPtr& elements);
 
 }  // namespace phoneprov
 }  // namespace isc

@@ -25,11 +25,15 @@ namespace phoneprov {
 
 extern PhoneProvPtr impl;
 
+LoadHealth loadHealth;
+
 namespace {
 
 using Handler = std::function<ConstElementPtr(PhoneProv&, const ConstElementPtr&)>;
 
-int runCommand(CalloutHandle& handle, const Handler& handler) {
+/// @param passthrough the answer when the hook runs no implementation (passthrough).
+int runCommand(CalloutHandle& handle, const Handler& handler,
+               const std::function<ConstElementPtr()>& passthrough = nullptr) {
     ConstElementPtr response;
     std::string name = "phoneprov command";
     try {
@@ -38,7 +42,11 @@ int runCommand(CalloutHandle& handle, const Handler& handler) {
         ConstElementPtr args;
         name = parseCommand(args, command);
         PhoneProvPtr p = impl;
-        response = p ? handler(*p, args) : Commands::notLoaded(name);
+        if (p) {
+            response = handler(*p, args);
+        } else {
+            response = passthrough ? passthrough() : Commands::notLoaded(name);
+        }
     } catch (const std::exception& ex) {
         LOG_ERROR(phoneprov_logger, PHONEPROV_COMMAND_ERROR).arg(name).arg(ex.what());
         response = createAnswer(CONTROL_RESULT_ERROR, name + ": " + ex.what());
@@ -48,9 +56,9 @@ int runCommand(CalloutHandle& handle, const Handler& handler) {
 }
 
 int statusCommand(CalloutHandle& handle) {
-    return (runCommand(handle, [](PhoneProv& p, const ConstElementPtr&) {
-        return (Commands::status(p));
-    }));
+    return (runCommand(
+        handle, [](PhoneProv& p, const ConstElementPtr&) { return (Commands::status(p)); },
+        &Commands::passthroughStatus));
 }
 
 int identifyCommand(CalloutHandle& handle) {
@@ -104,7 +112,9 @@ void registerCommands(LibraryHandle& handle, const PhoneProvPtr& p) {
     if (ServerHooks::getServerHooks().findIndex("command_processed") >= 0) {
         handle.registerCallout("command_processed", commandProcessed);
     }
-    pushStatistics(*p);  // the totals exist, at 0, from the start
+    if (p) {
+        pushStatistics(*p);  // the totals exist, at 0, from the start
+    }
 }
 
 void stopCommands() {

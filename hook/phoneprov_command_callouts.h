@@ -11,6 +11,7 @@ namespace phoneprov {
 
 /// @brief load(): registers the phoneprov-* commands and the command_processed
 /// callout that keeps statistic-get(-all) current; creates the total statistics.
+/// @param impl null in passthrough (phoneprov-status answers with the errors).
 void registerCommands(isc::hooks::LibraryHandle& handle, const PhoneProvPtr& impl);
 
 /// @brief unload() (and a failed load()): removes the statistics.

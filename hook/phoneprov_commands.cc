@@ -123,7 +123,28 @@ std::string queueOne(PhoneProv& impl, const core::Mac& mac, const std::string& v
 }  // namespace
 
 ConstElementPtr Commands::notLoaded(const std::string& command) {
-    return (createAnswer(CONTROL_RESULT_ERROR, command + ": phoneprov is not configured"));
+    return (createAnswer(CONTROL_RESULT_ERROR,
+                         command + ": phoneprov is in passthrough (configuration errors: see "
+                                   "phoneprov-status)"));
+}
+
+namespace {
+
+/// @brief The state part of phoneprov-status.
+nlohmann::json healthJson() {
+    nlohmann::json out = {{"state", core::loadStateText(loadHealth.state)},
+                          {"parameters", loadHealth.parameters},
+                          {"config-errors", loadHealth.errors},
+                          {"vendors-left-out", loadHealth.leftOut}};
+    return (out);
+}
+
+}  // namespace
+
+ConstElementPtr Commands::passthroughStatus() {
+    nlohmann::json out = healthJson();
+    out["version"] = PHONEPROV_VERSION;
+    return (answer(CONTROL_RESULT_SUCCESS, "phoneprov " PHONEPROV_VERSION " passthrough", out));
 }
 
 ConstElementPtr Commands::status(PhoneProv& impl) {
@@ -149,7 +170,8 @@ ConstElementPtr Commands::status(PhoneProv& impl) {
         totals[counterName(static_cast<Counter>(c))] = counters.total(static_cast<Counter>(c));
     }
     core::HostIndexPtr hosts = impl.reservations();
-    nlohmann::json out = {
+    nlohmann::json out = healthJson();
+    out.update({
         {"version", PHONEPROV_VERSION},
         {"catalogue",
          {{"vendors", catalogue.vendors().size()},
@@ -165,8 +187,11 @@ ConstElementPtr Commands::status(PhoneProv& impl) {
         {"files-current", impl.checksCurrent()},
         {"totals", totals},
         {"vendors", vendors},
-    };
-    return (answer(CONTROL_RESULT_SUCCESS, "phoneprov " PHONEPROV_VERSION, out));
+    });
+    return (answer(CONTROL_RESULT_SUCCESS,
+                   std::string("phoneprov " PHONEPROV_VERSION " ") +
+                       core::loadStateText(loadHealth.state),
+                   out));
 }
 
 ConstElementPtr Commands::identify(PhoneProv& impl, const ConstElementPtr& args) {

@@ -10,16 +10,37 @@
 #include <cc/data.h>
 
 #include <string>
+#include <vector>
 
 namespace isc {
 namespace phoneprov {
+
+/// @brief What load() made of its configuration, for phoneprov-status.
+/// Written by load() only, read by commands: both on Kea's main thread.
+struct LoadHealth {
+    ::phoneprov::LoadState state = ::phoneprov::LoadState::Passthrough;
+    /// Every PHONEPROV_CONFIG_ERROR logged by the last load().
+    std::vector<std::string> errors;
+    /// Vendors left out for a broken profile.
+    std::vector<std::string> leftOut;
+    /// Which parameters are in force: "current", "previous" (the ones given were
+    /// refused; the last good ones loaded in this process run), or "none".
+    std::string parameters = "none";
+};
+
+/// @brief The hook's one LoadHealth (phoneprov_command_callouts.cc).
+extern LoadHealth loadHealth;
 
 /// @brief Builds the answers of the phoneprov-* commands. Runs on Kea's main
 /// thread; never throws (an error is an answer with result 1).
 class Commands {
 public:
-    /// @brief phoneprov-status: version, catalogue, registry, counters, queue.
+    /// @brief phoneprov-status: state and configuration errors, version, catalogue,
+    /// registry, counters, queue.
     static isc::data::ConstElementPtr status(PhoneProv& impl);
+
+    /// @brief phoneprov-status in passthrough (no implementation): state and errors.
+    static isc::data::ConstElementPtr passthroughStatus();
 
     /// @brief phoneprov-identify {"mac": M, "vendor-class": VC}: the verdict,
     /// as `phoneprov identify --json` prints it.
@@ -33,7 +54,7 @@ public:
     /// @brief phoneprov-reload: reads the profiles and templates again.
     static isc::data::ConstElementPtr reload(PhoneProv& impl);
 
-    /// @brief The answer when the hook is not configured.
+    /// @brief The answer when the hook is not configured (passthrough).
     static isc::data::ConstElementPtr notLoaded(const std::string& command);
 };
 

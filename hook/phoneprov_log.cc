@@ -24,5 +24,9 @@ bool packetTraces() {
     return (tracesOn.load(std::memory_order_relaxed));
 }
 
+void refreshPacketTraces() {
+    traceCountdown.store(0, std::memory_order_relaxed);
+}
+
 }  // namespace phoneprov
 }  // namespace isc

@@ -18,6 +18,11 @@ extern isc::log::Logger phoneprov_logger;
 /// debug logging is off. A change of log level reaches the hook within 1024 packets.
 bool packetTraces();
 
+/// @brief Makes the next packetTraces() ask the logger again: called by load() and
+/// dhcp4_srv_configured, so that debug logging turned on by a reconfiguration shows
+/// from the next packet (the cache lives on across unload() and load()).
+void refreshPacketTraces();
+
 /// @brief Per-packet debug trace: LOG_DEBUG behind the cached check.
 #define PHONEPROV_TRACE(LEVEL, MSG) \
     if (!isc::phoneprov::packetTraces()) { \

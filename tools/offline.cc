@@ -3,7 +3,9 @@
 #include "args.h"
 #include "commands.h"
 
+#include <config_check.h>
 #include <host_db.h>
+#include <json_check.h>
 #include <identify.h>
 #include <options.h>
 #include <params.h>
@@ -338,79 +340,155 @@ int cmdRender(int argc, char** argv) {
     }
 }
 
+namespace {
+
+/// @brief Where a hook parameter is in a Kea config file ("kea.json:40:21"): its
+/// first `"key":` after the library's name; "" when not found.
+std::string locateParameter(const std::string& text, const std::string& file,
+                            const std::string& key) {
+    size_t lib = text.find("libdhcp_phoneprov");
+    if (lib == std::string::npos) {
+        return ("");
+    }
+    std::string quoted = "\"" + key + "\"";
+    for (size_t at = text.find(quoted, lib); at != std::string::npos;
+         at = text.find(quoted, at + 1)) {
+        size_t colon = text.find_first_not_of(" \t\r\n", at + quoted.size());
+        if (colon != std::string::npos && text[colon] == ':') {
+            return (file + ":" + lineColumn(text, at));
+        }
+    }
+    return ("");
+}
+
+/// @brief Renders every file of every vendor and model with sample data.
+/// @return the errors found.
+int renderSamples(const CheckedConfig& checked, int& files) {
+    nlohmann::json sample = {
+        {"sip-server", "pbx.example.com"}, {"sip-port", 5060}, {"sip-transport", "udp"},
+        {"ntp-server", "ntp.example.com"}, {"timezone", "Europe/Berlin"},
+        {"language", "English"}, {"firmware-url", "http://fw.example.com/fw.rom"},
+        {"admin-password", "Adm1n<&>'"},
+        {"accounts", {{{"user", "1001"}, {"password", "p&ss<w>rd"}, {"display-name", "Alice O'Neil"}},
+                      {{"user", "1002"}, {"password", "x"}, {"auth-user", "a1002"}}}}};
+    Mac mac = *parseMac("00:00:5e:00:53:01");
+    int errors = 0;
+    const Catalogue& catalogue = *checked.catalogue;
+    const Provisioning& prov = *checked.provisioning;
+    for (size_t v = 0; v < catalogue.vendors().size(); ++v) {
+        const VendorProfile& vp = catalogue.vendors()[v];
+        std::vector<std::string> models = {""};
+        for (const auto& m : vp.models) {
+            models.push_back(m.first);
+        }
+        for (const std::string& model : models) {
+            std::vector<std::string> errs;
+            int skipped = 0;
+            auto out = prov.renderFiles(static_cast<int>(v), model, mac, "192.0.2.10", &sample,
+                                        errs, skipped);
+            files += static_cast<int>(out.size());
+            for (const auto& e : errs) {
+                std::printf("error: %s\n", e.c_str());
+                ++errors;
+            }
+            for (const auto& f : out) {
+                if (!f.perDevice && f.content.find("p&ss") != std::string::npos) {
+                    std::printf("error: %s %s: a common file holds a password\n",
+                                vp.id.c_str(), f.name.c_str());
+                    ++errors;
+                }
+            }
+        }
+        std::printf("ok: %-12s %zu patterns, %zu options, %zu files, %zu models\n", vp.id.c_str(),
+                    vp.vendorClass.size(), prov.options(static_cast<int>(v), "").size(),
+                    vp.files.size(), vp.models.size());
+    }
+    return (errors);
+}
+
+}  // namespace
+
 int cmdValidate(int argc, char** argv) {
     try {
         Args a(argc, argv, {"profiles-dir", "config", "registry-dir"}, {"help"});
         if (a.has("help")) {
-            std::printf("usage: phoneprov validate [--profiles-dir D] [--config kea.json]\n"
-                        "Loads every profile, encodes every option, renders every file of\n"
-                        "every vendor and model with sample data. Exit 0 when all is well.\n");
+            std::printf("usage: phoneprov validate [--config kea.json] [--profiles-dir D] "
+                        "[--registry-dir D]\n"
+                        "Runs the checks the hook's load() runs, with the same code: the hook\n"
+                        "parameters (with --config), output-dir, every profile with its\n"
+                        "templates, options and patterns, the IEEE registry; lists every error\n"
+                        "(JSON and template errors with line and column), then renders every\n"
+                        "file of every vendor and model with sample data. Run it before\n"
+                        "config-set or config-reload. Exit 0 when all is well, 2 otherwise.\n");
             return (0);
         }
-        Config c;
-        c.outputDir = "/nonexistent";
-        c.baseUrl = "http://192.0.2.1/prov";
-        c.tftpServer = "192.0.2.1";
+        // Without --config: the profiles alone, with stand-in parameters.
+        nlohmann::json params = {{"output-dir", "/"},
+                                 {"base-url", "http://192.0.2.1/prov"},
+                                 {"tftp-server", "192.0.2.1"},
+                                 {"registry-dir", ""}};
+        CheckOptions options;
+        options.defaultProfilesDir = defaultProfiles();
         if (a.has("config")) {
-            nlohmann::json kea = parseKeaConfigText(readText(a.get("config")), a.get("config"));
-            nlohmann::json params = hookParams(kea);
-            c = parseConfig(params);
-            if (!params.contains("profiles-dir")) {
-                c.profilesDir = defaultProfiles();
+            std::string file = a.get("config");
+            std::string text = readText(file);
+            try {
+                params = hookParams(parseKeaConfigText(text, file));
+            } catch (const ConfigError& e) {
+                std::printf("error: %s\n", e.what());
+                std::printf("state: the configuration cannot be read\n0 vendors, 0 files "
+                            "rendered, 1 errors\n");
+                return (2);
             }
-            if (c.tftpServer.empty()) {
-                c.tftpServer = "192.0.2.1";
+            options.locate = [text, file](const std::string& key) {
+                return (locateParameter(text, file, key));
+            };
+        }
+        if (a.has("profiles-dir")) {
+            params["profiles-dir"] = a.get("profiles-dir");
+        }
+        if (a.has("registry-dir")) {
+            params["registry-dir"] = a.get("registry-dir");
+        }
+        CheckedConfig checked = checkConfig(params, options);
+        std::vector<CheckedConfig::Problem> problems = checked.errors;
+        if (checked.state == LoadState::Passthrough && params.is_object()) {
+            // load() stops at a parameter error; the profiles are still worth a look
+            // (with stand-in parameters) so that one run lists everything to fix.
+            nlohmann::json standIn = {{"output-dir", "/"},
+                                      {"base-url", "http://192.0.2.1/prov"},
+                                      {"tftp-server", "192.0.2.1"},
+                                      {"registry-dir", ""}};
+            auto dir = params.find("profiles-dir");
+            if (dir != params.end() && dir->is_string()) {
+                standIn["profiles-dir"] = *dir;
+            }
+            for (const auto& e : checkConfig(standIn, options).errors) {
+                if (!e.vendor.empty()) {
+                    problems.push_back(e);
+                }
             }
         }
-        c.profilesDir = a.get("profiles-dir", a.has("config") ? c.profilesDir : defaultProfiles());
-        // (with --config, c.profilesDir is already the installed default when unset)
-        CataloguePtr catalogue = Catalogue::load(c.profilesDir);
-        OuiRegistry::build(a.get("registry-dir", ""), *catalogue);
-        std::vector<std::string> warnings;
-        ProvisioningPtr prov = Provisioning::build(catalogue, c, warnings);
-        for (const auto& w : warnings) {
+        int errors = static_cast<int>(problems.size());
+        for (const auto& e : problems) {
+            std::printf("error: %s%s\n", e.message.c_str(),
+                        e.vendor.empty() ? "" : (" (vendor '" + e.vendor + "' left out)").c_str());
+        }
+        for (const auto& w : checked.warnings) {
             std::printf("warning: %s\n", w.c_str());
         }
-        nlohmann::json sample = {
-            {"sip-server", "pbx.example.com"}, {"sip-port", 5060}, {"sip-transport", "udp"},
-            {"ntp-server", "ntp.example.com"}, {"timezone", "Europe/Berlin"},
-            {"language", "English"}, {"firmware-url", "http://fw.example.com/fw.rom"},
-            {"admin-password", "Adm1n<&>'"},
-            {"accounts", {{{"user", "1001"}, {"password", "p&ss<w>rd"}, {"display-name", "Alice O'Neil"}},
-                          {{"user", "1002"}, {"password", "x"}, {"auth-user", "a1002"}}}}};
-        Mac mac = *parseMac("00:00:5e:00:53:01");
-        int errors = 0;
-        int files = 0;
-        for (size_t v = 0; v < catalogue->vendors().size(); ++v) {
-            const VendorProfile& vp = catalogue->vendors()[v];
-            std::vector<std::string> models = {""};
-            for (const auto& m : vp.models) {
-                models.push_back(m.first);
-            }
-            for (const std::string& model : models) {
-                std::vector<std::string> errs;
-                int skipped = 0;
-                auto out = prov->renderFiles(static_cast<int>(v), model, mac, "192.0.2.10", &sample,
-                                             errs, skipped);
-                files += static_cast<int>(out.size());
-                for (const auto& e : errs) {
-                    std::printf("error: %s\n", e.c_str());
-                    ++errors;
-                }
-                for (const auto& f : out) {
-                    if (!f.perDevice && f.content.find("p&ss") != std::string::npos) {
-                        std::printf("error: %s %s: a common file holds a password\n",
-                                    vp.id.c_str(), f.name.c_str());
-                        ++errors;
-                    }
-                }
-            }
-            std::printf("ok: %-12s %zu patterns, %zu options, %zu files, %zu models\n", vp.id.c_str(),
-                        vp.vendorClass.size(), prov->options(static_cast<int>(v), "").size(),
-                        vp.files.size(), vp.models.size());
+        for (const auto& m : checked.registryMissing) {
+            std::printf("warning: IEEE registry file %s is missing\n", m.c_str());
         }
-        std::printf("%zu vendors, %d files rendered, %d errors\n", catalogue->vendors().size(),
-                    files, errors);
+        int files = 0;
+        size_t vendors = 0;
+        if (checked.state != LoadState::Passthrough) {
+            errors += renderSamples(checked, files);
+            vendors = checked.catalogue->vendors().size();
+        }
+        std::printf("state: %s (what the hook's load() would run in)\n",
+                    loadStateText(checked.state));
+        std::printf("%zu vendors, %d files rendered, %d errors\n", vendors, files, errors);
         return (errors ? 2 : 0);
     } catch (const UsageError& e) {
         std::fprintf(stderr, "phoneprov validate: %s\n", e.what());

@@ -49,17 +49,38 @@ protected:
         setenv("KEA_LOCKFILE_DIR", dir_.c_str(), 1);
         isc::process::Daemon::setProcName("kea-dhcp4");
         isc::log::initLogger("kea-dhcp4", isc::log::DEBUG, 99, nullptr, false);
-        isc::log::LoggerSpecification spec("kea-dhcp4", isc::log::DEBUG, 99);
+        logAt(isc::log::DEBUG);
+        for (const char* hook : {"pkt4_receive", "pkt4_send", "leases4_committed",
+                                 "dhcp4_srv_configured"}) {
+            hookIndex(hook);
+        }
+        forgetLastGood();
+    }
+
+    /// @brief Sends Kea's log to log_ at this severity (debug level 99), as a
+    /// configuration's "loggers" entry would.
+    void logAt(isc::log::Severity severity) const {
+        isc::log::LoggerSpecification spec("kea-dhcp4", severity, 99);
         isc::log::OutputOption opt;
         opt.destination = isc::log::OutputOption::DEST_FILE;
         opt.filename = log_;
         spec.addOutputOption(opt);
         isc::log::LoggerManager manager;
         manager.process(spec);
-        for (const char* hook : {"pkt4_receive", "pkt4_send", "leases4_committed",
-                                 "dhcp4_srv_configured"}) {
-            hookIndex(hook);
+    }
+
+    /// @brief The library stays mapped across unload() (as in kea-dhcp4) and keeps
+    /// the last good parameters: each test starts as a fresh process would.
+    static void forgetLastGood() {
+        void* lib = dlopen(PHONEPROV_HOOK_SO, RTLD_NOW | RTLD_NOLOAD);
+        if (!lib) {
+            return;
         }
+        auto forget = reinterpret_cast<int (*)()>(dlsym(lib, "phoneprov_forget_last_good"));
+        if (forget) {
+            forget();
+        }
+        dlclose(lib);
     }
 
     void TearDown() override {

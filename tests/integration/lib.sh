@@ -223,6 +223,25 @@ pp_simulate() {
         --bind 127.0.0.1 --bind-port "$((DHCP_PORT + 1))" "$@"
 }
 
+# pp_sock SOCKET JSON [SECONDS]: one command on kea-dhcp4's unix control socket (waiting at
+# most SECONDS, 10 by default, for the answer); prints the answer.
+pp_sock() {
+    python3 - "$1" "$2" "${3:-10}" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(float(sys.argv[3]))
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode())
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode())
+PY
+}
+
 # pp_free_port_pair: a free port P with P+1 free too (Kea's server and relay ports),
 # from a random base so that tests run by other users at the same time do not collide.
 pp_free_port_pair() {

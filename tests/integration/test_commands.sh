@@ -20,22 +20,7 @@ ca() {
         "http://127.0.0.1:$CA_PORT/" | jq -c '.[0]'
 }
 # sock JSON: a command on kea-dhcp4's own unix socket; prints the answer.
-sock() {
-    python3 - "$SOCK" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode())
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-print(data.decode())
-PY
-}
+sock() { pp_sock "$SOCK" "$1"; }
 # expect WHAT JSON JQ-FILTER: the filter must print "true".
 expect() {
     local got

@@ -159,8 +159,8 @@ cp "$OUT/$F" "$WORK/yealink.before"
 mv "$WORK/profiles/yealink/templates/mac.cfg.mustache" "$WORK/mac.cfg.mustache"
 setvalue Name4
 [ "$(reload)" = 0 ] || pp_fail "template missing: the reload was refused (Kea 2.2 would stop serving)"
-grep "PHONEPROV_PROFILE_BROKEN" "$WORK/kea.log" | tail -1 | grep -q "mac.cfg" \
-    || pp_fail "template missing: no PHONEPROV_PROFILE_BROKEN naming the template"
+grep "PHONEPROV_CONFIG_ERROR" "$WORK/kea.log" | tail -1 | grep -q "mac.cfg.*(vendor .yealink. left out)" \
+    || pp_fail "template missing: no PHONEPROV_CONFIG_ERROR naming the template"
 [ "$(kstat phoneprov.profiles-broken)" = 1 ] || pp_fail "template missing: not counted"
 exchange "template missing" null "$SURL"
 cmp -s "$OUT/$F" "$WORK/yealink.before" || pp_fail "template missing: the Yealink file changed"
@@ -178,8 +178,8 @@ cp "$OUT/$SF" "$WORK/snom.before"
 printf '{"id": "snom", ' > "$WORK/profiles/snom/profile.json"
 setvalue Name5
 [ "$(reload)" = 0 ] || pp_fail "profile corrupt: the reload was refused (Kea 2.2 would stop serving)"
-grep "PHONEPROV_PROFILE_BROKEN" "$WORK/kea.log" | tail -1 | grep -q "snom/profile.json" \
-    || pp_fail "profile corrupt: no PHONEPROV_PROFILE_BROKEN naming the file"
+grep "PHONEPROV_CONFIG_ERROR" "$WORK/kea.log" | tail -1 | grep -q "snom/profile.json.*(vendor .snom. left out)" \
+    || pp_fail "profile corrupt: no PHONEPROV_CONFIG_ERROR naming the file"
 [ "$(kstat phoneprov.profiles-broken)" = 1 ] || pp_fail "profile corrupt: not counted"
 exchange "profile corrupt" "$YURL" null
 cmp -s "$OUT/$SF" "$WORK/snom.before" || pp_fail "profile corrupt: the snom file changed"

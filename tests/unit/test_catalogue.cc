@@ -372,7 +372,10 @@ TEST(CatalogueLoad, folderErrors) {
         Catalogue::load(dir.path());
         ADD_FAILURE() << "bad JSON loaded";
     } catch (const ConfigError& e) {
-        EXPECT_EQ(dir.path() + "/acme/profile.json: not valid JSON", std::string(e.what()));
+        // Line and column of the error, what the parser expected; never the text.
+        EXPECT_EQ(dir.path() + "/acme/profile.json:1:4: not valid JSON: invalid literal, "
+                               "expected string literal",
+                  std::string(e.what()));
     }
     writeFile(dir / "acme/profile.json", minimalProfile().dump());
     auto c = Catalogue::load(dir.path());
@@ -516,12 +519,13 @@ TEST(CatalogueLoad, brokenProfileLeftOutOnlyWhenAsked) {
     std::filesystem::copy(profilesDir() + "/yealink", dir / "yealink", std::filesystem::copy_options::recursive);
     std::filesystem::remove(dir / "yealink/templates/mac.cfg.mustache");
     EXPECT_THROW(Catalogue::load(dir.path()), ConfigError);
-    std::vector<std::string> broken;
+    std::vector<Catalogue::Broken> broken;
     CataloguePtr c = Catalogue::load(dir.path(), &broken);
     ASSERT_EQ(1u, c->vendors().size());
     EXPECT_EQ("snom", c->vendors()[0].id);
     ASSERT_EQ(1u, broken.size());
-    EXPECT_NE(std::string::npos, broken[0].find("yealink/profile.json")) << broken[0];
+    EXPECT_EQ("yealink", broken[0].id);
+    EXPECT_NE(std::string::npos, broken[0].error.find("yealink/profile.json")) << broken[0].error;
     // Nothing usable at all is still an error.
     std::ofstream(dir / "snom/profile.json") << "{";
     broken.clear();

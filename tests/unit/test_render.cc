@@ -135,7 +135,8 @@ TEST(Template, forbiddenTagsAndSyntaxErrors) {
         std::string text;
         std::string expected;  ///< exact message, or a prefix when it ends with '*'
     };
-    const std::string w = "yealink/templates/mac.cfg.mustache: ";
+    // Every message names the template, then the line and column of the tag at fault.
+    const std::string w = "yealink/templates/mac.cfg.mustache:";
     auto nested = [](int n) {
         std::string t;
         for (int i = 0; i < n; ++i) t += "{{#a}}";
@@ -143,18 +144,20 @@ TEST(Template, forbiddenTagsAndSyntaxErrors) {
         return (t);
     };
     const std::vector<Scenario> scenarios = {
-        {__LINE__, "a = {{{x}}}", w + "'{{{' is not allowed: every value must be escaped"},
-        {__LINE__, "a = {{&x}}", w + "'{{&' is not allowed: every value must be escaped"},
-        {__LINE__, "{{=<% %>=}}a = <%x%>", w + "'{{=' is not allowed: every value must be escaped"},
-        {__LINE__, "{{#accounts}}x", w + "Unclosed section \"accounts\" at 0"},
-        {__LINE__, "{{/accounts}}", w + "Unopened section \"accounts\" at 0"},
-        {__LINE__, "a = {{x", w + "Unclosed tag at 4"},
+        {__LINE__, "a = {{{x}}}", w + "1:5: '{{{' is not allowed: every value must be escaped"},
+        {__LINE__, "a = {{&x}}", w + "1:5: '{{&' is not allowed: every value must be escaped"},
+        {__LINE__, "{{=<% %>=}}a = <%x%>", w + "1:1: '{{=' is not allowed: every value must be escaped"},
+        {__LINE__, "{{#accounts}}x", w + "1:1: Unclosed section \"accounts\""},
+        {__LINE__, "{{/accounts}}", w + "1:1: Unopened section \"accounts\""},
+        {__LINE__, "a = {{x", w + "1:5: Unclosed tag"},
+        {__LINE__, "# one\n\nsip = {{#accounts}}{{user}}\n", w + "3:7: Unclosed section \"accounts\""},
+        {__LINE__, "a = 1\nb = {{x", w + "2:5: Unclosed tag"},
         {__LINE__, "{{#a}}{{/b}}", w + "*"},
         // A partial renders a value as a template (unescaped; one naming itself
         // recursed until the stack overflowed: found by fuzz_render's long run).
-        {__LINE__, "a = {{>v}}", w + "'{{>' (a partial) is not allowed: a value would be rendered as a template"},
-        {__LINE__, "a = {{ > v}}", w + "'{{>' (a partial) is not allowed: a value would be rendered as a template"},
-        {__LINE__, nested(17), w + "sections nested deeper than 16"},
+        {__LINE__, "a = {{>v}}", w + "1:5: '{{>' (a partial) is not allowed: a value would be rendered as a template"},
+        {__LINE__, "a = {{ > v}}", w + "1:5: '{{>' (a partial) is not allowed: a value would be rendered as a template"},
+        {__LINE__, nested(17), w + "1:97: sections nested deeper than 16"},
     };
     for (const auto& s : scenarios) {
         SCOPED_TRACE("line " + std::to_string(s.line_) + ": " + s.text);

@@ -183,14 +183,29 @@ TEST(ParseKeaConfigText, commentsOfEveryKind) {
     EXPECT_EQ("q\"#r", p["escaped"]);
 }
 
-TEST(ParseKeaConfigText, invalidJsonNamesTheFile) {
-    for (const std::string bad : {"", "{", "{\"a\": }", "{\"a\": 1} }", "# only a comment"}) {
-        SCOPED_TRACE(bad);
+TEST(ParseKeaConfigText, invalidJsonNamesTheFileLineAndColumn) {
+    struct Scenario {
+        int line_;
+        std::string text;
+        std::string message;  ///< after "/etc/kea/kea-dhcp4.conf:"
+    };
+    const std::vector<Scenario> scenarios = {
+        {__LINE__, "", "1:1: not valid JSON: unexpected end of input, expected '[', '{', or a literal"},
+        {__LINE__, "{", "1:2: not valid JSON: unexpected end of input, expected string literal"},
+        {__LINE__, "{\"a\": }", "1:7: not valid JSON: unexpected '}', expected '[', '{', or a literal"},
+        {__LINE__, "{\"a\": 1} }", "1:10: not valid JSON: unexpected '}', expected end of input"},
+        {__LINE__, "# only a comment", "1:17: not valid JSON: unexpected end of input, expected '[', '{', or a literal"},
+        // Comments are blanked in place: the line and column are the file's.
+        {__LINE__, "{\n  // the hook\n  \"a\": 1,\n  /* x */ \"b\" 2\n}",
+         "4:15: not valid JSON: unexpected number literal, expected ':'"},
+    };
+    for (const auto& s : scenarios) {
+        SCOPED_TRACE(s.line_);
         try {
-            parseKeaConfigText(bad, "/etc/kea/kea-dhcp4.conf");
+            parseKeaConfigText(s.text, "/etc/kea/kea-dhcp4.conf");
             ADD_FAILURE() << "parsed";
         } catch (const ConfigError& e) {
-            EXPECT_EQ("/etc/kea/kea-dhcp4.conf: not valid JSON", std::string(e.what()));
+            EXPECT_EQ("/etc/kea/kea-dhcp4.conf:" + s.message, std::string(e.what()));
         }
     }
 }
