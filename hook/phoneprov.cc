@@ -922,6 +922,9 @@ core::RenderOutcome PhoneProv::finishWith(const core::Provisioning& plan, const 
     core::RenderOutcome r = staged.finish(batch);
     counters_.bumpId(plan.catalogue().vendors()[vendor].id,
                      r.ok() ? Counter::Renders : Counter::RenderFailures);
+    for (int i = 0; i < r.notRegular; ++i) {
+        counters_.bumpId(plan.catalogue().vendors()[vendor].id, Counter::NotRegular);
+    }
     for (const std::string& e : r.errors) {
         LOG_ERROR(phoneprov_logger, PHONEPROV_RENDER_FAILED).arg(mac.colon()).arg(e);
     }
