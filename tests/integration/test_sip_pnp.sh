@@ -328,16 +328,23 @@ def phone(addr, within):
     start = time.time()
     s.sendto(req, srv)
     ok = notify = None
-    s.settimeout(within)
-    try:
-        while notify is None:
+    resend = start + 0.5  # Timer E, as phones do until the 200 OK (RFC 3261 17.1.2.2)
+    while notify is None:
+        now = time.time()
+        if now >= start + within:
+            fail("the phone at %s got %s within %.1f s" % (addr, "no 200 OK" if ok is None else "no NOTIFY", within))
+        if ok is None and now >= resend:
+            s.sendto(req, srv)
+            resend = now + 0.5
+        s.settimeout(min(resend, start + within) - now if ok is None else start + within - now)
+        try:
             m = s.recv(65536).decode("latin-1")
-            if m.startswith("SIP/2.0 200"):
-                ok = m
-            elif m.startswith("NOTIFY "):
-                notify = m
-    except socket.timeout:
-        fail("the phone at %s got %s within %.1f s" % (addr, "no 200 OK" if ok is None else "no NOTIFY", within))
+        except socket.timeout:
+            continue
+        if m.startswith("SIP/2.0 200"):
+            ok = m
+        elif m.startswith("NOTIFY "):
+            notify = m
     if notify.split("\r\n\r\n", 1)[1] != url:
         fail("NOTIFY body %r" % notify)
     answer(s, notify)
