@@ -28,6 +28,7 @@ const std::vector<Keyword> kTopKeywords = {
     {"client-classes", JType::String, false},
     {"resync-on-change", JType::Bool, false},
     {"resync-port", JType::Int, false},
+    {"resync-min-interval", JType::Int, false},
     {"render-threads", JType::Int, false},
     {"render-nice", JType::Int, false},
     {"queue-size", JType::Int, false},
@@ -234,6 +235,8 @@ Config parseConfig(const nlohmann::json& params) {
     c.renderReserved = getBool(params, "render-reserved", true);
     c.resyncOnChange = getBool(params, "resync-on-change", false);
     c.resyncPort = static_cast<int>(getInt(params, "resync-port", 5060, 1, 65535, where));
+    c.resyncMinInterval =
+        static_cast<int>(getInt(params, "resync-min-interval", 300, 0, 86400, where));
     c.fileGroup = getString(params, "file-group");
     c.clientClasses = getString(params, "client-classes", "auto");
     if (c.clientClasses != "auto" && c.clientClasses != "always" && c.clientClasses != "never") {

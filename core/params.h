@@ -63,6 +63,7 @@ struct Config {
     bool renderReserved = true;
     bool resyncOnChange = false;  ///< send the vendor's re-sync NOTIFY when a phone's file changed
     int resyncPort = 5060;        ///< the phones' SIP port for that NOTIFY
+    int resyncMinInterval = 300;  ///< seconds: at most one such NOTIFY per phone in this time
     /// Whether phones are put into PHONEPROV and PHONEPROV_<VENDOR>: "always", "never",
     /// or "auto" (when the Kea configuration refers to those classes).
     std::string clientClasses = "auto";

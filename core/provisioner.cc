@@ -268,6 +268,11 @@ const std::vector<EncodedOption>& Provisioning::options(int vendor, const std::s
     return (plan.options);
 }
 
+const std::string& Provisioning::fileModel(int vendor, const std::string& model) const {
+    static const std::string kGeneric;
+    return (knownModel(vendor, model) ? model : kGeneric);
+}
+
 const std::vector<FileSpec>& Provisioning::filesFor(int vendor, const std::string& model) const {
     const VendorProfile& v = catalogue_->vendors()[vendor];
     auto it = v.models.find(model);
@@ -346,14 +351,16 @@ nlohmann::json Provisioning::variables(int vendor, const std::string& model, con
 Provisioning::CommonFile::Kind Provisioning::renderOne(const VendorProfile& v, const FileSpec& f,
                                                        const nlohmann::json& vars,
                                                        Escaping escaping, RenderedFile& out,
-                                                       std::string& error) const {
+                                                       std::string& error,
+                                                       const nlohmann::json* nameVars) const {
+    const nlohmann::json& named = nameVars ? *nameVars : vars;
     if (!f.requires.empty()) {
-        auto it = vars.find(f.requires);
-        if (it == vars.end() || (it->is_string() && it->get<std::string>().empty())) {
+        auto it = named.find(f.requires);
+        if (it == named.end() || (it->is_string() && it->get<std::string>().empty())) {
             return (CommonFile::Kind::Skip);
         }
     }
-    RenderResult name = templates_.at("name:" + f.name)->render(vars, Escaping::FileName);
+    RenderResult name = templates_.at("name:" + f.name)->render(named, Escaping::FileName);
     if (!name.ok || !safeFileName(name.text)) {
         error = "file name '" + f.name + "' did not give a safe name";
         return (CommonFile::Kind::Error);
@@ -475,11 +482,19 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
             }
         }
     }
-    std::shared_ptr<const CommonFiles> commons = commonFiles(vendor, model);
+    // Common files are those of a known model (or the vendor's): their names and
+    // contents come from a bounded set whatever models are sent.
+    const std::string& named = fileModel(vendor, model);
+    std::shared_ptr<const CommonFiles> commons = commonFiles(vendor, named);
     nlohmann::json deviceVars;
+    nlohmann::json nameVars;  // per-device names: without an unknown model
     bool deviceOk = known || config_.provisionUnknown;
     if (deviceOk) {
         deviceVars = variables(vendor, model, mac, ip, device, false);
+        if (named != model) {
+            nameVars = deviceVars;
+            nameVars.erase("model");
+        }
     }
     Escaping escaping = escapingFor(v.format);
     for (size_t k = 0; k < specs.size(); ++k) {
@@ -499,7 +514,8 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
         }
         RenderedFile file;
         std::string error;
-        switch (renderOne(v, f, deviceVars, escaping, file, error)) {
+        switch (renderOne(v, f, deviceVars, escaping, file, error,
+                          named != model ? &nameVars : nullptr)) {
         case CommonFile::Kind::File:
             out.push_back(std::move(file));
             break;
@@ -581,6 +597,7 @@ RenderOutcome StagedRender::finish(const OutputDir::Batch& batch) const {
             break;
         case WriteStatus::Failed:
             ++r.failed;
+            r.notRegular += w.notRegular ? 1 : 0;
             r.errors.push_back(f.second + ": " + w.error);
             break;
         }
@@ -606,9 +623,9 @@ std::vector<std::string> Provisioning::deviceFiles(int vendor, const std::string
                                                    const Mac& mac) const {
     std::vector<std::string> out;
     const VendorProfile& v = catalogue_->vendors()[vendor];
-    nlohmann::json vars = variables(vendor, model, mac, "", nullptr, true);
+    nlohmann::json vars = variables(vendor, fileModel(vendor, model), mac, "", nullptr, true);
     for (const FileSpec& f : filesFor(vendor, model)) {
-        if (!f.perDevice) {
+        if (!f.perDevice || (!f.requires.empty() && !vars.contains(f.requires))) {
             continue;
         }
         RenderResult name = templates_.at("name:" + f.name)->render(vars, Escaping::FileName);

@@ -30,6 +30,7 @@ struct RenderOutcome {
     int unchanged = 0;
     int failed = 0;
     int skipped = 0;   ///< per-device files not rendered: no reservation data
+    int notRegular = 0;  ///< files refused: the target is a FIFO, device, socket or folder
     std::vector<std::string> files;   ///< paths relative to output-dir, rendered or unchanged
     /// The per-device files among them whose stamp is known (path, stamp): what a
     /// later check compares with the disk.
@@ -120,6 +121,17 @@ public:
                        const Mac& mac, const std::string& ip,
                        const nlohmann::json* device) const;
 
+    /// @brief Whether a model is one of the vendor's known models (its profile's
+    /// `models`, or the hook's `vendors.<v>.models`).
+    bool knownModel(int vendor, const std::string& model) const {
+        return (plans_[vendor].modelVariables.count(model) > 0);
+    }
+    /// @brief The model file names are built from: the model when known, else ""
+    /// (the generic names; a file that `requires` the model is not made). The model
+    /// comes from option 60 or a SUBSCRIBE, so anyone can send new ones: file names
+    /// come from a bounded set. The model still reaches the templates' text.
+    const std::string& fileModel(int vendor, const std::string& model) const;
+
     /// @brief The per-device file names (relative to output-dir) of a phone.
     std::vector<std::string> deviceFiles(int vendor, const std::string& model,
                                          const Mac& mac) const;
@@ -145,9 +157,12 @@ private:
     };
     using CommonFiles = std::vector<CommonFile>;  ///< parallel to filesFor(vendor, model)
     /// Renders one file's name and body (Skip: its `requires` variable is unset).
+    /// `nameVars`: the variables for the file's name and its `requires` (those of
+    /// fileModel()); nullptr: `vars`.
     CommonFile::Kind renderOne(const VendorProfile& v, const FileSpec& f,
                                const nlohmann::json& vars, Escaping escaping, RenderedFile& out,
-                               std::string& error) const;
+                               std::string& error,
+                               const nlohmann::json* nameVars = nullptr) const;
     std::shared_ptr<const CommonFiles> commonFiles(int vendor, const std::string& model) const;
     std::shared_ptr<const CommonFiles> renderCommon(int vendor, const std::string& model) const;
 

@@ -79,6 +79,23 @@ bool readAll(int fd, std::string& out, size_t limit) {
     }
 }
 
+/// @brief "a FIFO", "a device"...: what a file that is not regular is.
+std::string fileKind(mode_t mode) {
+    if (S_ISFIFO(mode)) {
+        return ("a FIFO");
+    }
+    if (S_ISCHR(mode) || S_ISBLK(mode)) {
+        return ("a device");
+    }
+    if (S_ISSOCK(mode)) {
+        return ("a socket");
+    }
+    if (S_ISDIR(mode)) {
+        return ("a folder");
+    }
+    return ("not a regular file");
+}
+
 int openDir(int parent, const char* name) {
     return (::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 }
@@ -279,9 +296,24 @@ size_t OutputDir::Batch::stage(std::string_view subdir, std::string_view name,
     }
     const mode_t mode = out_->mode_;
     const gid_t gid = out_->gid_;
-    // Unchanged content, mode and group: nothing to do.
+    // No regular file at the target (a FIFO, a device, a socket, a folder): refused
+    // before any open, which could block a worker forever (a FIFO without a writer)
+    // or touch a device. A symlink is not followed: the rename replaces it.
     {
-        Fd old(::openat(e.dir, e.file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        struct stat st;
+        if (::fstatat(e.dir, e.file.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+            e.result.error = "'" + key.substr(key[0] == '/' ? 1 : 0) + "' is " +
+                             fileKind(st.st_mode) + ", not a regular file: left alone";
+            e.result.notRegular = true;
+            out_->notRegular_->fetch_add(1, std::memory_order_relaxed);
+            return (index);
+        }
+    }
+    // Unchanged content, mode and group: nothing to do. O_NONBLOCK: should a FIFO
+    // appear between the check and the open, the open does not wait for a writer.
+    {
+        Fd old(::openat(e.dir, e.file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
         struct stat st;
         std::string current;
         if (old.fd >= 0 && ::fstat(old.fd, &st) == 0 && S_ISREG(st.st_mode) &&
@@ -465,8 +497,11 @@ bool OutputDir::read(std::string_view subdir, std::string_view name, std::string
     if (dir.fd < 0) {
         return (false);
     }
-    Fd f(::openat(dir.fd, std::string(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    return (f.fd >= 0 && readAll(f.fd, out, 64u << 20));
+    Fd f(::openat(dir.fd, std::string(name).c_str(),
+                  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat st;
+    return (f.fd >= 0 && ::fstat(f.fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            readAll(f.fd, out, 64u << 20));
 }
 
 size_t OutputDir::cleanStaleTemps() const {

@@ -4,6 +4,10 @@
 
 #include <sys/types.h>
 
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
 #include <map>
 #include <string>
 #include <string_view>
@@ -40,6 +44,9 @@ struct WriteResult {
     /// unknown).
     FileStamp stamp;
     bool stamped = false;
+    /// Failed because the target is no regular file (a FIFO, a device, a socket,
+    /// a folder): left alone, never opened.
+    bool notRegular = false;
 };
 
 /// @brief Writes files beneath one output folder, atomically and safely.
@@ -96,6 +103,10 @@ public:
 
     const std::string& root() const { return (root_); }
 
+    /// @brief How many times a target was found to be no regular file (FIFO,
+    /// device, socket, folder) and refused, since this OutputDir was made.
+    uint64_t notRegularCount() const { return (notRegular_->load(std::memory_order_relaxed)); }
+
     /// @brief The temp folder's name under the root.
     static constexpr const char* kTempDir = ".phoneprov-tmp";
 
@@ -104,6 +115,9 @@ private:
     mode_t mode_;
     gid_t gid_;
     BatchSync sync_ = BatchSync::SyncFs;
+    /// Shared so that the OutputDir stays copyable; counted from any thread.
+    std::shared_ptr<std::atomic<uint64_t>> notRegular_ =
+        std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 /// @brief Files staged for one group commit beneath an OutputDir.

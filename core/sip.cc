@@ -748,8 +748,11 @@ std::optional<Message> makeResponse(const Message& request, int status, std::str
         return (std::nullopt);
     }
     // RFC 3261 18.2.1 and RFC 3581 4.
+    // received= always names the source when the request names any address in it
+    // (a `received` of its own included): a response never carries an address the
+    // request chose.
     const Param* rport = findParam(top.params, "rport");
-    if (top.host != source.address || rport) {
+    if (top.host != source.address || rport || findParam(top.params, "received")) {
         setParam(top.params, "received", source.address);
     }
     if (rport) {

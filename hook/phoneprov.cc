@@ -415,10 +415,19 @@ void PhoneProv::renderReserved(const char* why) {
         in_addr a;
         if (!host.ip.empty() && inet_pton(AF_INET, host.ip.c_str(), &a) == 1) {
             job.ip = ntohl(a.s_addr);
-        } else {
+        }
+        {
+            // What the phone last said: its address, and its model when the MAC alone
+            // gives none (else the files would flip between model and no model).
             std::lock_guard<std::mutex> lock(known_mutex_);
             auto k = known_.find(host.mac.value());
-            job.ip = k != known_.end() ? k->second.ip : 0;
+            if (k != known_.end()) {
+                job.ip = job.ip ? job.ip : k->second.ip;
+                if (job.model.empty() &&
+                    k->second.vendor == provisioning_->catalogue().vendors()[job.vendor].id) {
+                    job.model = k->second.model;
+                }
+            }
         }
         jobs.push_back(std::move(job));
     }
@@ -663,12 +672,8 @@ size_t PhoneProv::heldCount() {
 
 void PhoneProv::forgetRecent(const core::Mac& mac) {
     // The next sighting of this phone renders again (after a failure).
-    uint64_t key = mac.value();
     std::lock_guard<std::mutex> lock(recent_mutex_);
-    Recent& slot = recent_[(key ^ (key >> 17)) % kRecentSlots];
-    if (slot.mac == key) {
-        slot.mac = 0;
-    }
+    recent_.erase(mac.value());
 }
 
 void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t ip, bool ack) {
@@ -683,21 +688,22 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
     // offers each resent DISCOVER another address: without this, every resend
     // would queue the phone again.
     const bool byAddress = provisioning_->usesAddress(v.vendor);
-    Recent& slot = recent_[(key ^ (key >> 17)) % kRecentSlots];
     {
         std::lock_guard<std::mutex> lock(recent_mutex_);
-        if (slot.mac == key && (slot.ip == ip || !byAddress) &&
-            now - slot.when < config_.renderInterval) {
+        core::RecentPhones::Entry* seen = recent_.find(key);
+        if (seen && (seen->ip == ip || !byAddress) && now - seen->when < config_.renderInterval) {
             // Seen lately. An ACK for another address than the last one seen still
             // queues the phone (merged into its waiting job, or a check): the address
             // it holds is where re-sync NOTIFYs go after a later change.
-            const bool leased = ack && slot.ip != ip;
-            slot.ip = ip;
+            const bool leased = ack && seen->ip != ip;
+            seen->ip = ip;
             if (!leased) {
                 return;
             }
         } else {
-            slot = Recent{key, ip, now};
+            core::RecentPhones::Entry& e = recent_.insert(key);
+            e.ip = ip;
+            e.when = now;
         }
     }
     core::RenderJob job;
@@ -719,7 +725,7 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
     if (r == core::RenderQueue::Push::Full) {
         {
             std::lock_guard<std::mutex> lock(recent_mutex_);
-            slot.mac = 0;
+            recent_.erase(key);
         }
         LOG_WARN(phoneprov_logger, PHONEPROV_RENDER_QUEUE_FULL)
             .arg(query.getLabel())
@@ -740,6 +746,7 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
         bool ok;
         uint64_t hostsGeneration;
         bool fromDb;
+        size_t dataHash;
     };
     std::vector<Staged> all;
     all.reserve(jobs.size());
@@ -752,15 +759,18 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
             checks_current_.fetch_add(1, std::memory_order_relaxed);
             continue;
         }
-        all.push_back(Staged{&job, {}, {}, false, 0, false});
+        all.push_back(Staged{&job, {}, {}, false, 0, false, 0});
         Staged& s = all.back();
         s.ok = stageWith(*job.plan, job.mac, job.vendor, job.model,
                          job.ip ? ipText(job.ip) : "", batch, s.staged, s.early,
-                         &s.hostsGeneration, &s.fromDb);
+                         &s.hostsGeneration, &s.fromDb, &s.dataHash);
     }
     // One sync for every phone's files, then the renames: a MAC is reported done
     // (its held ACK released) only after this.
     batch.commit();
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
     for (Staged& s : all) {
         const core::RenderJob& job = *s.job;
         const core::Provisioning& plan = *job.plan;
@@ -771,6 +781,7 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
             // phone's next packet tries again instead of waiting out render-interval.
             forgetRecent(job.mac);
         }
+        bool resync = false;
         {
             // A phone without per-device files (no reservation data) is remembered
             // within a small bound of its own: any MAC can be sent.
@@ -786,9 +797,18 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
             k.hostsGeneration = s.hostsGeneration;
             k.current = s.ok && r.ok() && !s.fromDb;
             k.files = std::move(r.deviceStamps);
+            k.dataHash = s.dataHash;
             std::lock_guard<std::mutex> lock(known_mutex_);
             auto it = known_.find(job.mac.value());
             if (it != known_.end()) {
+                k.lastResync = it->second.lastResync;
+                k.resynced = it->second.resynced;
+                if (config_.resyncOnChange && r.written > 0 && job.ip != 0 && s.ok &&
+                    resyncDue(it->second, k, now)) {
+                    resync = true;
+                    k.lastResync = now;
+                    k.resynced = true;
+                }
                 if (it->second.device && !device) {
                     ++known_without_device_;
                 } else if (!it->second.device && device) {
@@ -801,10 +821,23 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
                 known_without_device_ += device ? 0 : 1;
             }
         }
-        if (config_.resyncOnChange && r.written > 0 && job.ip != 0) {
+        if (resync) {
             sendResync(job);
         }
     }
+}
+
+bool PhoneProv::resyncDue(const KnownPhone& before, const KnownPhone& now,
+                          int64_t seconds) const {
+    // A packet alone (a spoofed one with the phone's MAC) can change the vendor,
+    // model or address the files are made from: never a reason to re-sync.
+    if (before.vendor != now.vendor || before.model != now.model || before.ip != now.ip) {
+        return (false);
+    }
+    if (before.planGeneration == now.planGeneration && before.dataHash == now.dataHash) {
+        return (false);
+    }
+    return (!before.resynced || seconds - before.lastResync >= config_.resyncMinInterval);
 }
 
 void PhoneProv::sendResync(const core::RenderJob& job) {
@@ -872,7 +905,7 @@ bool PhoneProv::stageWith(const core::Provisioning& plan, const core::Mac& mac, 
                           const std::string& model, const std::string& ip,
                           core::OutputDir::Batch& batch, core::StagedRender& staged,
                           core::RenderOutcome& early, uint64_t* hostsGeneration,
-                          bool* fromDatabase) {
+                          bool* fromDatabase, size_t* dataHash) {
     core::HostIndexPtr index;
     HostDbPtr db;
     {
@@ -919,6 +952,9 @@ bool PhoneProv::stageWith(const core::Provisioning& plan, const core::Mac& mac, 
         }
     }
     nlohmann::json data = host ? host->data() : nlohmann::json();
+    if (dataHash) {
+        *dataHash = host && host->hasData ? std::hash<std::string>{}(data.dump()) : 0;
+    }
     staged = plan.stage(batch, vendor, model, mac, ip, host && host->hasData ? &data : nullptr);
     return (true);
 }
@@ -929,6 +965,9 @@ core::RenderOutcome PhoneProv::finishWith(const core::Provisioning& plan, const 
     core::RenderOutcome r = staged.finish(batch);
     counters_.bumpId(plan.catalogue().vendors()[vendor].id,
                      r.ok() ? Counter::Renders : Counter::RenderFailures);
+    for (int i = 0; i < r.notRegular; ++i) {
+        counters_.bumpId(plan.catalogue().vendors()[vendor].id, Counter::NotRegular);
+    }
     for (const std::string& e : r.errors) {
         LOG_ERROR(phoneprov_logger, PHONEPROV_RENDER_FAILED).arg(mac.colon()).arg(e);
     }

@@ -8,6 +8,7 @@
 #include <identify.h>
 #include <params.h>
 #include <provisioner.h>
+#include <recent_phones.h>
 #include <render_queue.h>
 #include <reservations.h>
 #include <safe_write.h>
@@ -138,6 +139,11 @@ public:
         /// host database, whose rows can change without Kea knowing).
         bool current = false;
         std::vector<std::pair<std::string, ::phoneprov::FileStamp>> files;
+        /// Hash of the reservation data it was rendered from (0: none).
+        size_t dataHash = 0;
+        /// When it was last sent a re-sync NOTIFY (steady clock, seconds), if ever.
+        int64_t lastResync = 0;
+        bool resynced = false;
     };
     /// @brief Every phone rendered since load, by MAC value (a copy): those with
     /// per-device files up to kMaxKnown, those without (unknown MACs: anyone can
@@ -191,7 +197,12 @@ private:
                    int vendor, const std::string& model, const std::string& ip,
                    ::phoneprov::OutputDir::Batch& batch, ::phoneprov::StagedRender& staged,
                    ::phoneprov::RenderOutcome& early, uint64_t* hostsGeneration = nullptr,
-                   bool* fromDb = nullptr);
+                   bool* fromDb = nullptr, size_t* dataHash = nullptr);
+    /// Whether a render that changed a phone's files (`now`: what it was made from)
+    /// earns it a re-sync NOTIFY: only when its reservation data or the plan changed,
+    /// while what packets say (vendor, model, address) did not, and not within
+    /// resync-min-interval of the last one.
+    bool resyncDue(const KnownPhone& before, const KnownPhone& now, int64_t seconds) const;
     ::phoneprov::RenderOutcome finishWith(const ::phoneprov::Provisioning& plan,
                                           const ::phoneprov::Mac& mac, int vendor,
                                           const ::phoneprov::StagedRender& staged,
@@ -250,16 +261,12 @@ private:
     std::atomic<bool> identify_in_send_{false};
 
     std::unique_ptr<::phoneprov::RenderQueue> queue_;
-    /// Phones queued lately: a fixed, direct-mapped table (no allocation on the
-    /// DHCP path). A collision only costs an extra render, never a missed one.
-    struct Recent {
-        uint64_t mac = 0;
-        uint32_t ip = 0;
-        int64_t when = 0;  ///< steady clock, seconds
-    };
-    static constexpr size_t kRecentSlots = 65536;
+    /// Phones queued lately (render-interval), by whole MAC, least recently used
+    /// out: allocated once (no allocation on the DHCP path); a spoofed MAC cannot
+    /// push a phone out by colliding with it, only 65,536 more recent ones can.
+    static constexpr size_t kRecentPhones = 65536;
     std::mutex recent_mutex_;
-    std::vector<Recent> recent_ = std::vector<Recent>(kRecentSlots);
+    ::phoneprov::RecentPhones recent_{kRecentPhones};  ///< when: steady clock, seconds
 
     // ACKs held until their phone's render is done (or render-wait-ms passed).
     std::mutex park_mutex_;

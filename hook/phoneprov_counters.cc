@@ -14,6 +14,8 @@ const char* counterName(Counter c) {
         return ("renders");
     case Counter::RenderFailures:
         return ("render-failures");
+    case Counter::NotRegular:
+        return ("files-not-regular");
     case Counter::Count:
         break;
     }

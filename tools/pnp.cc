@@ -17,15 +17,18 @@
 
 #include <arpa/inet.h>
 #include <grp.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <list>
 #include <map>
 #include <memory>
 #include <random>
@@ -178,15 +181,21 @@ std::string text(const udp::endpoint& e) {
     return (sip::hostPort(sip::Endpoint{e.address().to_string(), e.port()}));
 }
 
-/// @brief At most 20 lines per 10 seconds (a flood of garbage must not flood the
-/// log), a line when it starts leaving lines out, and one saying how many it left out.
+/// @brief At most 20 lines per 10 seconds (a flood must not flood the log), a line
+/// when it starts leaving lines out, and one saying how many it left out. Every line
+/// about a datagram goes through one (debug lines too, when --verbose shows them).
 class LogLimiter {
 public:
+    explicit LogLimiter(std::string what) : what_(std::move(what)) {}
+
     void note(Level level, const std::string& msg) {
+        if (level == Level::Debug && !gVerbose) {
+            return;
+        }
         auto now = Clock::now();
         if (now - windowStart_ > std::chrono::seconds(10)) {
             if (suppressed_) {
-                logLine(Level::Warn, std::to_string(suppressed_) + " similar lines left out");
+                logLine(Level::Warn, std::to_string(suppressed_) + " " + what_ + " lines left out");
             }
             windowStart_ = now;
             lines_ = 0;
@@ -194,7 +203,7 @@ public:
         }
         if (++lines_ > 20) {
             if (++suppressed_ == 1) {
-                logLine(Level::Warn, "more than 20 lines in 10 seconds: the next ones are left out");
+                logLine(Level::Warn, "more than 20 " + what_ + " lines in 10 seconds: the next ones are left out");
             }
             return;
         }
@@ -202,6 +211,7 @@ public:
     }
 
 private:
+    std::string what_;
     Clock::time_point windowStart_{};
     int lines_ = 0;
     int suppressed_ = 0;
@@ -316,6 +326,7 @@ public:
     }
 
     void start() {
+        readSubnets();
         for (auto& s : sockets_) {
             receive(*s);
         }
@@ -349,7 +360,41 @@ private:
         int sent = 0;
         std::chrono::milliseconds interval{0};
         std::unique_ptr<asio::steady_timer> timer;
+        Clock::time_point started;
     };
+
+    /// @brief What one source address sent us and what we sent it. Until it has
+    /// answered one of our NOTIFYs (proof that it receives what is sent to its
+    /// address), we send it at most twice the bytes it sent: a spoofed SUBSCRIBE
+    /// cannot turn the responder into an amplifier.
+    struct Peer {
+        uint64_t in = 0;
+        uint64_t out = 0;
+        bool verified = false;
+        double tokens = kPeerBurst;   ///< SUBSCRIBEs it may still have answered
+        Clock::time_point refilled{};
+        int pending = 0;              ///< NOTIFYs to it waiting for an answer
+        std::list<std::string>::iterator lru;
+    };
+
+    /// @brief A network an interface is on.
+    struct Subnet {
+        asio::ip::address net;
+        int bits = 0;
+    };
+
+    /// Per source address: SUBSCRIBEs answered per second, and at once.
+    static constexpr double kPeerRate = 5.0;
+    static constexpr double kPeerBurst = 20.0;
+    /// All sources together.
+    static constexpr double kGlobalRate = 200.0;
+    static constexpr double kGlobalBurst = 400.0;
+    /// Most source addresses remembered (least recently heard from out first).
+    static constexpr size_t kMaxPeers = 4096;
+    /// Most NOTIFYs waiting for an answer, in all and per source address: a
+    /// source's flood only replaces its own oldest NOTIFYs.
+    static constexpr size_t kMaxPending = 1024;
+    static constexpr int kMaxPendingPerPeer = 4;
 
     std::unique_ptr<Socket> bind(const udp::endpoint& at) {
         auto s = std::make_unique<Socket>(io_);
@@ -398,12 +443,155 @@ private:
         });
     }
 
-    void send(const std::string& bytes, const udp::endpoint& to) {
+    /// @brief An IPv4-mapped IPv6 address as IPv4.
+    static asio::ip::address plain(const asio::ip::address& a) {
+        if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+            return (asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()));
+        }
+        return (a);
+    }
+
+    static bool within(const asio::ip::address& a, const Subnet& s) {
+        if (a.is_v4() != s.net.is_v4()) {
+            return (false);
+        }
+        auto bytesA = a.is_v4() ? std::vector<unsigned char>(a.to_v4().to_bytes().begin(),
+                                                             a.to_v4().to_bytes().end())
+                                : std::vector<unsigned char>(a.to_v6().to_bytes().begin(),
+                                                             a.to_v6().to_bytes().end());
+        auto bytesN = s.net.is_v4() ? std::vector<unsigned char>(s.net.to_v4().to_bytes().begin(),
+                                                                 s.net.to_v4().to_bytes().end())
+                                    : std::vector<unsigned char>(s.net.to_v6().to_bytes().begin(),
+                                                                 s.net.to_v6().to_bytes().end());
+        int bits = s.bits;
+        for (size_t i = 0; i < bytesA.size() && bits > 0; ++i, bits -= 8) {
+            unsigned char mask = bits >= 8 ? 0xff : static_cast<unsigned char>(0xff << (8 - bits));
+            if ((bytesA[i] & mask) != (bytesN[i] & mask)) {
+                return (false);
+            }
+        }
+        return (true);
+    }
+
+    /// @brief The networks of the interfaces we serve: those named by --interface
+    /// (every interface without one), and loopback.
+    void readSubnets() {
+        subnets_.clear();
+        subnetsRead_ = Clock::now();
+        ifaddrs* list = nullptr;
+        if (getifaddrs(&list) != 0) {
+            return;
+        }
+        for (ifaddrs* i = list; i; i = i->ifa_next) {
+            if (!i->ifa_addr || !i->ifa_netmask || !i->ifa_name) {
+                continue;
+            }
+            const bool loopback = (i->ifa_flags & IFF_LOOPBACK) != 0;
+            const bool named = opts_.interfaces.empty() ||
+                               std::find(opts_.interfaces.begin(), opts_.interfaces.end(),
+                                         std::string(i->ifa_name)) != opts_.interfaces.end();
+            if (!loopback && !named) {
+                continue;
+            }
+            Subnet s;
+            if (i->ifa_addr->sa_family == AF_INET) {
+                auto* a = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+                auto* m = reinterpret_cast<sockaddr_in*>(i->ifa_netmask);
+                s.net = asio::ip::address_v4(ntohl(a->sin_addr.s_addr));
+                s.bits = __builtin_popcount(m->sin_addr.s_addr);
+            } else if (i->ifa_addr->sa_family == AF_INET6) {
+                auto* a = reinterpret_cast<sockaddr_in6*>(i->ifa_addr);
+                auto* m = reinterpret_cast<sockaddr_in6*>(i->ifa_netmask);
+                asio::ip::address_v6::bytes_type b;
+                std::memcpy(b.data(), &a->sin6_addr, b.size());
+                s.net = asio::ip::address_v6(b);
+                for (size_t k = 0; k < 16; ++k) {
+                    s.bits += __builtin_popcount(m->sin6_addr.s6_addr[k]);
+                }
+            } else {
+                continue;
+            }
+            subnets_.push_back(s);
+        }
+        freeifaddrs(list);
+    }
+
+    /// @brief Whether a source is on the network of an interface we serve (the
+    /// interfaces are read again, at most every 10 s, when it is not).
+    bool onLink(const asio::ip::address& source) {
+        asio::ip::address a = plain(source);
+        if (a.is_loopback()) {
+            return (true);
+        }
+        for (int pass = 0; pass < 2; ++pass) {
+            for (const Subnet& s : subnets_) {
+                if (within(a, s)) {
+                    return (true);
+                }
+            }
+            if (pass == 0 && Clock::now() - subnetsRead_ < std::chrono::seconds(10)) {
+                break;
+            }
+            if (pass == 0) {
+                readSubnets();
+            }
+        }
+        return (false);
+    }
+
+    /// @brief The record of a source address (made, or moved to the front).
+    Peer& peer(const asio::ip::address& address) {
+        std::string key = plain(address).to_string();
+        auto it = peers_.find(key);
+        if (it != peers_.end()) {
+            peerOrder_.splice(peerOrder_.begin(), peerOrder_, it->second.lru);
+            return (it->second);
+        }
+        // Full: the least recently heard from without a NOTIFY in flight goes.
+        auto old = peerOrder_.end();
+        while (peers_.size() >= kMaxPeers && old != peerOrder_.begin()) {
+            --old;
+            auto p = peers_.find(*old);
+            if (p->second.pending > 0) {
+                continue;
+            }
+            peers_.erase(p);
+            old = peerOrder_.erase(old);
+        }
+        peerOrder_.push_front(key);
+        Peer& p = peers_[key];
+        p.lru = peerOrder_.begin();
+        p.refilled = Clock::now();
+        return (p);
+    }
+
+    /// @brief Takes one from a token bucket (rate per second, at most burst).
+    static bool take(double& tokens, Clock::time_point& refilled, double rate, double burst) {
+        auto now = Clock::now();
+        std::chrono::duration<double> gone = now - refilled;
+        tokens = std::min(burst, tokens + gone.count() * rate);
+        refilled = now;
+        if (tokens < 1.0) {
+            return (false);
+        }
+        tokens -= 1.0;
+        return (true);
+    }
+
+    /// @brief Sends within the source's budget. @return false when not sent.
+    bool send(const std::string& bytes, const udp::endpoint& to) {
+        Peer& p = peer(to.address());
+        if (!p.verified && p.out + bytes.size() > 2 * p.in) {
+            return (false);
+        }
         boost::system::error_code ec;
         sockets_[0]->sock.send_to(asio::buffer(bytes), to, 0, ec);
         if (ec) {
             limiter_.note(Level::Warn, "send to " + text(to) + ": " + ec.message());
+            return (false);
         }
+        p.out += bytes.size();
+        return (true);
     }
 
     /// @brief Our address as the peer reaches us: the listen address, or the one
@@ -417,6 +605,12 @@ private:
     }
 
     void onDatagram(std::string_view data, const udp::endpoint& from) {
+        if (!onLink(from.address())) {
+            limiter_.note(Level::Info, "ignored a datagram from " + text(from) +
+                                           ": not on the network of an interface served");
+            return;
+        }
+        peer(from.address()).in += data.size();
         sip::Message m;
         std::string error;
         if (!sip::parse(data, m, error)) {
@@ -431,16 +625,17 @@ private:
         } else if (m.method == "SUBSCRIBE") {
             onSubscribe(m, from);
         } else {
-            logLine(Level::Debug, "ignored " + printable(m.method) + " from " + text(from));
+            limiter_.note(Level::Debug, "ignored " + printable(m.method) + " from " + text(from));
         }
     }
 
     void onSubscribe(const sip::Message& m, const udp::endpoint& from) {
         std::string key = sip::transactionKey(m);
         auto again = answered_.find(key);
-        if (again != answered_.end()) {
-            logLine(Level::Debug, "retransmitted SUBSCRIBE from " + text(from) + ": 200 OK again");
-            send(again->second.bytes, again->second.to);
+        if (again != answered_.end() && again->second.to == from) {
+            bool sent = send(again->second.bytes, from);
+            limiter_.note(Level::Debug, "retransmitted SUBSCRIBE from " + text(from) + ": " +
+                                            (sent ? "200 OK sent again" : "200 OK not sent again (budget)"));
             return;
         }
         sip::PnpSubscribe p;
@@ -473,45 +668,51 @@ private:
                                           (vendor.sipPnp ? " is disabled" : " does not use SIP PnP"));
             return;
         }
+        Peer& source = peer(from.address());
+        if (!take(source.tokens, source.refilled, kPeerRate, kPeerBurst)) {
+            limiter_.note(Level::Info, "ignored SUBSCRIBE of " + who + ": more than " +
+                                           std::to_string(static_cast<int>(kPeerRate)) +
+                                           " a second from " + plain(from.address()).to_string());
+            return;
+        }
+        if (!take(globalTokens_, globalRefilled_, kGlobalRate, kGlobalBurst)) {
+            limiter_.note(Level::Info, "ignored SUBSCRIBE of " + who + ": more than " +
+                                           std::to_string(static_cast<int>(kGlobalRate)) +
+                                           " a second from all sources");
+            return;
+        }
         std::string tag = tools::randomToken(rng_);
-        sip::Endpoint source{from.address().to_string(), from.port()};
-        auto ok = sip::makeResponse(m, 200, "OK", tag, source);
+        // Answers go where the datagram came from, never to an address it names
+        // (makeResponse sets received= and rport= from the socket's source).
+        sip::Endpoint src{plain(from.address()).to_string(), from.port()};
+        auto ok = sip::makeResponse(m, 200, "OK", tag, src);
         if (!ok) {
             return;  // parsePnpSubscribe checked every header makeResponse needs
         }
-        udp::endpoint to = target(*ok, from);
         sip::Local me;
-        me.contact = local(to);
+        me.contact = local(from);
         ok->add("Contact", "<sip:" + sip::hostPort(me.contact) + ">");
         ok->add("Expires", "0");
         std::string bytes = sip::serialize(*ok);
-        send(bytes, to);
-        remember(key, Answered{bytes, to, Clock::now()});
+        bool okSent = send(bytes, from);
+        remember(key, Answered{bytes, from, Clock::now()});
         ++handled_;
-        std::string rendered = render(*setup, v, p.mac, source.address);
+        std::string rendered = render(*setup, v, p.mac, src.address);
         const std::string& url = setup->provisioning->vendorUrl(v.vendor);
         me.branch = std::string(sip::kBranchCookie) + tools::randomToken(rng_);
         me.cseq = 1;
         auto notify = sip::makePnpNotify(m, tag, url, me);
-        if (notify) {
-            startNotify(me.branch, sip::serialize(*notify), to, p.mac.colon());
+        std::string notified = "NOTIFY not made";
+        if (okSent && notify) {
+            notified = startNotify(me.branch, sip::serialize(*notify), from, p.mac.colon());
+        } else if (!okSent) {
+            notified = "no NOTIFY";
         }
-        logLine(Level::Info, "SUBSCRIBE of " + who + ": " + vendor.id + " '" + v.model + "' (" +
-                             confidenceText(v.confidence) + "): 200 OK, NOTIFY " + url + rendered);
+        answers_.note(Level::Info, "SUBSCRIBE of " + who + ": " + vendor.id + " '" + v.model + "' (" +
+                                       confidenceText(v.confidence) + "): " +
+                                       (okSent ? "200 OK sent" : "200 OK not sent (budget: twice the bytes received)") +
+                                       ", " + notified + rendered);
         finishIfDone();
-    }
-
-    /// @brief Where a response goes: its top Via (received, rport), else the source.
-    udp::endpoint target(const sip::Message& response, const udp::endpoint& from) {
-        sip::Endpoint t;
-        boost::system::error_code ec;
-        if (sip::viaTarget(response, t)) {
-            asio::ip::address a = asio::ip::make_address(t.address, ec);
-            if (!ec && a.is_v4() == from.address().is_v4()) {
-                return (udp::endpoint(a, static_cast<unsigned short>(t.port)));
-            }
-        }
-        return (from);
     }
 
     /// @brief Renders the phone's files as the hook does; "" or ", N files written...".
@@ -534,7 +735,7 @@ private:
         RenderOutcome r = s.provisioning->render(*s.output, v.vendor, v.model, mac, ip,
                                                  host && host->hasData ? &data : nullptr);
         for (const std::string& e : r.errors) {
-            logLine(Level::Error, mac.colon() + ": " + e);
+            limiter_.note(Level::Error, mac.colon() + ": " + e);
         }
         return (", files: " + std::to_string(r.written) + " written, " + std::to_string(r.unchanged) +
                 " unchanged, " + std::to_string(r.failed) + " failed" +
@@ -553,11 +754,40 @@ private:
         order_.emplace_back(now, key);
     }
 
-    void startNotify(const std::string& branch, std::string bytes, const udp::endpoint& to,
-                     const std::string& mac) {
-        if (pending_.size() >= 1024) {
-            logLine(Level::Warn, mac + ": 1024 NOTIFYs wait for an answer already; not sent");
-            return;
+    /// @brief Forgets a NOTIFY (answered, given up or replaced).
+    void drop(std::map<std::string, Pending>::iterator it) {
+        it->second.timer->cancel();
+        auto p = peers_.find(plain(it->second.to.address()).to_string());
+        if (p != peers_.end() && p->second.pending > 0) {
+            --p->second.pending;
+        }
+        pending_.erase(it);
+    }
+
+    /// @brief Starts a NOTIFY transaction. @return what was done, for the log line.
+    std::string startNotify(const std::string& branch, std::string bytes, const udp::endpoint& to,
+                            const std::string& mac) {
+        Peer& source = peer(to.address());
+        std::string replaced;
+        if (source.pending >= kMaxPendingPerPeer) {
+            // This source's own oldest NOTIFY makes room: no other source's slot.
+            auto oldest = pending_.end();
+            for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+                if (it->second.to.address() == to.address() &&
+                    (oldest == pending_.end() || it->second.started < oldest->second.started)) {
+                    oldest = it;
+                }
+            }
+            if (oldest != pending_.end()) {
+                replaced = " (replacing the NOTIFY to " + oldest->second.mac + ")";
+                drop(oldest);
+            }
+        }
+        if (pending_.size() >= kMaxPending) {
+            return ("NOTIFY not sent (" + std::to_string(kMaxPending) + " NOTIFYs wait for an answer)");
+        }
+        if (!source.verified && source.out + bytes.size() > 2 * source.in) {
+            return ("NOTIFY not sent (budget: twice the bytes received)");
         }
         Pending& p = pending_[branch];
         p.bytes = std::move(bytes);
@@ -565,24 +795,36 @@ private:
         p.mac = mac;
         p.interval = std::chrono::milliseconds(opts_.t1Ms);
         p.timer = std::make_unique<asio::steady_timer>(io_);
-        transmit(branch);
+        p.started = Clock::now();
+        ++source.pending;
+        return (transmit(branch) ? "NOTIFY sent" + replaced : "NOTIFY not sent");
     }
 
-    /// @brief Sends (again) and arms timer E: T1, doubling up to T2 (4 s).
-    void transmit(const std::string& branch) {
+    /// @brief Sends (again) and arms timer E: T1, doubling up to T2 (4 s). A
+    /// retransmission the budget does not allow ends the transaction.
+    /// @return whether it was sent.
+    bool transmit(const std::string& branch) {
         auto it = pending_.find(branch);
         if (it == pending_.end()) {
-            return;
+            return (false);
         }
         Pending& p = it->second;
         if (p.sent >= opts_.notifyTries) {
-            logLine(Level::Warn, p.mac + ": no answer to the NOTIFY sent to " + text(p.to) + " (" +
-                                 std::to_string(p.sent) + " tries)");
-            pending_.erase(it);
+            limiter_.note(Level::Warn, p.mac + ": no answer to the NOTIFY sent to " + text(p.to) + " (" +
+                                           std::to_string(p.sent) + " tries)");
+            drop(it);
             finishIfDone();
-            return;
+            return (false);
         }
-        send(p.bytes, p.to);
+        if (!send(p.bytes, p.to)) {
+            limiter_.note(Level::Warn, p.mac + ": NOTIFY to " + text(p.to) + " not sent " +
+                                           (p.sent ? "again" : "") +
+                                           " (budget: twice the bytes received); given up after " +
+                                           std::to_string(p.sent) + " sent");
+            drop(it);
+            finishIfDone();
+            return (false);
+        }
         ++p.sent;
         p.timer->expires_after(p.interval);
         p.interval = std::min(p.interval * 2, std::chrono::milliseconds(8 * opts_.t1Ms));
@@ -591,6 +833,7 @@ private:
                 transmit(branch);
             }
         });
+        return (true);
     }
 
     void onResponse(const sip::Message& m, const udp::endpoint& from) {
@@ -600,18 +843,23 @@ private:
                                        ? sip::findParam(top.params, "branch")
                                        : nullptr;
         auto it = branch ? pending_.find(branch->value) : pending_.end();
-        if (it == pending_.end() || !sip::answers(m, branch->value, "NOTIFY")) {
-            logLine(Level::Debug, "response " + std::to_string(m.status) + " from " + text(from) +
-                                  " answers nothing we sent");
+        if (it == pending_.end() || !sip::answers(m, branch->value, "NOTIFY") ||
+            plain(it->second.to.address()) != plain(from.address())) {
+            limiter_.note(Level::Debug, "response " + std::to_string(m.status) + " from " + text(from) +
+                                            " answers nothing we sent");
             return;
         }
         if (m.status < 200) {
             return;  // provisional: keep retransmitting
         }
-        logLine(m.status < 300 ? Level::Info : Level::Warn,
-            it->second.mac + ": NOTIFY answered " + std::to_string(m.status) + " " + printable(m.reason));
-        it->second.timer->cancel();
-        pending_.erase(it);
+        if (m.status < 300) {
+            // It knew our branch: it receives what is sent to its address.
+            peer(from.address()).verified = true;
+        }
+        answers_.note(m.status < 300 ? Level::Info : Level::Warn,
+                      it->second.mac + ": NOTIFY answered " + std::to_string(m.status) + " " +
+                          printable(m.reason));
+        drop(it);
         finishIfDone();
     }
 
@@ -630,8 +878,15 @@ private:
     std::deque<std::pair<Clock::time_point, std::string>> order_;
     std::map<std::string, Pending> pending_;
     std::unordered_map<uint64_t, std::pair<Clock::time_point, std::string>> recent_;
+    std::unordered_map<std::string, Peer> peers_;
+    std::list<std::string> peerOrder_;  ///< most recently heard from first
+    std::vector<Subnet> subnets_;
+    Clock::time_point subnetsRead_{};
+    double globalTokens_ = kGlobalBurst;
+    Clock::time_point globalRefilled_ = Clock::now();
     std::mt19937_64 rng_;
-    LogLimiter limiter_;
+    LogLimiter limiter_{"ignored-datagram"};
+    LogLimiter answers_{"answered-SUBSCRIBE"};
     long handled_ = 0;
 };
 

@@ -265,6 +265,69 @@ TEST_F(CalloutTest, ResyncOnChangeNotifiesThePhone) {
     EXPECT_NE(std::string::npos, msg.find("\r\nEvent: check-sync;reboot=false\r\n")) << msg;
 }
 
+// Issue 23: a packet alone (a spoofed one with the phone's MAC and a new model in
+// option 60) never makes the hook send a re-sync NOTIFY; a change of the phone's
+// reservation does, at most once per resync-min-interval.
+TEST_F(CalloutTest, ResyncOnlyForReservationChangesAtMostOncePerInterval) {
+    int sock = socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(sock, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(0, bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)));
+    socklen_t len = sizeof(addr);
+    ASSERT_EQ(0, getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len));
+    TearDown();
+    HookFixture::SetUp();
+    ElementPtr p = goodParams();
+    p->set("resync-on-change", Element::create(true));
+    p->set("resync-port", Element::create(static_cast<int64_t>(ntohs(addr.sin_port))));
+    p->set("render-interval", Element::create(static_cast<int64_t>(0)));  // every packet renders
+    ASSERT_TRUE(load(p));
+    auto reservation = [](const std::string& password) {
+        return (R"({"subnet4": [{"id": 1, "subnet": "127.0.0.0/8", "reservations": [
+            {"hw-address": "00:15:65:aa:bb:cc", "hostname": "p1",
+             "user-context": {"phoneprov": {"accounts": [{"user": "1001", "password": ")" +
+                password + R"("}]}}}]}]})");
+    };
+    // Whether a NOTIFY arrives within `ms`.
+    auto notified = [&](int ms) {
+        timeval tv{ms / 1000, (ms % 1000) * 1000};
+        setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        char buf[4096];
+        return (recv(sock, buf, sizeof(buf), 0) > 0);
+    };
+    auto fileHas = [&](const std::string& rel, const std::string& text) {
+        for (int i = 0; i < 500; ++i) {
+            if (readOut(rel).find(text) != std::string::npos) {
+                return (true);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return (false);
+    };
+    configured(reservation("x"));
+    ASSERT_TRUE(fileHas("yealink/001565aabbcc.cfg", "password = x\n"));
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {}, "127.0.0.1");
+    EXPECT_FALSE(notified(300));
+    // A packet with the phone's MAC and a new model: its files change (the model's
+    // file appears), no NOTIFY.
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink T46S"), DHCPOFFER, {}, "127.0.0.1");
+    ASSERT_TRUE(waitFor("yealink/y000000000028.cfg"));
+    EXPECT_FALSE(notified(700)) << "a re-sync NOTIFY for a change that came from a packet";
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {}, "127.0.0.1");
+    EXPECT_FALSE(notified(700)) << "a re-sync NOTIFY for a change that came from a packet";
+    // Its reservation changes: one NOTIFY.
+    configured(reservation("y"));
+    ASSERT_TRUE(fileHas("yealink/001565aabbcc.cfg", "password = y\n"));
+    EXPECT_TRUE(notified(5000)) << "no NOTIFY after the reservation changed";
+    // Again within resync-min-interval (300 s by default): the file changes, no NOTIFY.
+    configured(reservation("z"));
+    ASSERT_TRUE(fileHas("yealink/001565aabbcc.cfg", "password = z\n"));
+    EXPECT_FALSE(notified(700)) << "a second NOTIFY within resync-min-interval";
+    close(sock);
+}
+
 TEST_F(CalloutTest, AckCarriesOptionsToo) {
     Pkt4Ptr rsp = exchange(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPACK);
     ASSERT_TRUE(rsp->getOption(66));

@@ -7,6 +7,8 @@
 #include <stats/stats_mgr.h>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <thread>
@@ -221,6 +223,33 @@ TEST_F(CommandTest, StatisticGetAnswersAreBroughtUpToDate) {
     ConstElementPtr other = Element::fromJSON(R"({"result": 0, "text": "x"})");
     EXPECT_EQ(other, processed("config-get", other));
     EXPECT_EQ(2, stat("phoneprov.yealink.phones-identified"));  // not pushed by config-get
+}
+
+// A FIFO where a file goes (issue 23): refused before any open (a render worker
+// would wait for a writer for ever), logged, counted.
+TEST_F(CommandTest, AFifoInTheOutputTreeIsRefusedAndCounted) {
+    ASSERT_EQ(0, mkdir((out_ + "/yealink").c_str(), 0750));
+    const std::string fifo = out_ + "/yealink/y000000000000.cfg";
+    ASSERT_EQ(0, mkfifo(fifo.c_str(), 0640));
+    loadCopy();
+    EXPECT_EQ(0, stat("phoneprov.files-not-regular"));
+    exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    waitRenders();
+    ConstElementPtr s = args(command("phoneprov-status"));  // pushes to StatsMgr
+    ASSERT_TRUE(s);
+    EXPECT_EQ(0, s->get("renders-pending")->intValue()) << "a render worker is blocked";
+    EXPECT_EQ(1, stat("phoneprov.yealink.files-not-regular"));
+    EXPECT_EQ(1, stat("phoneprov.files-not-regular"));
+    EXPECT_EQ(1, stat("phoneprov.yealink.render-failures"));
+    EXPECT_NE(std::string::npos, logText().find("'yealink/y000000000000.cfg' is a FIFO, not a regular file"));
+    struct stat st;
+    ASSERT_EQ(0, lstat(fifo.c_str(), &st));
+    EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "left alone";
+    // A worker stuck on the FIFO would hang the unload: free it.
+    int unblock = open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (unblock >= 0) {
+        close(unblock);
+    }
 }
 
 TEST_F(CommandTest, CountersFollowPacketsAndReachStatsMgr) {

@@ -6,7 +6,12 @@
 # up, serve the valid phones (ACKs for >= SOAK_MIN_ACK_PCT (99; 80 in the smoke) % of perfdhcp's
 # requests, a reply waited for up to 5 s; 20 reserved
 # phones checked one by one at the end, options included) and its RSS must grow by
-# less than 10 MB after the warm-up.
+# less than 10 MB after the warm-up. Meanwhile (issue 23, tests/integration/soak_pnp.py) a
+# SIP PnP flood of random MACs and models from one source at `phoneprov pnp`, a DHCP model
+# flood (the reserved phones' MACs with random models in option 60, Snom MACs with random
+# models) with resync-on-change on, and a real phone asking PnP every 2 s: the phone gets
+# its NOTIFY every time (within 2 s), what comes back to the flood's source is at most
+# twice what it sent, no re-sync NOTIFY is sent, and the flood names no new file.
 # SOAK_SECONDS: 15 in CI (a smoke test); 600 for the on-demand soak
 #   SOAK_SECONDS=600 bash tests/integration/test_hostile_soak.sh
 source "$(dirname "$0")/lib.sh"
@@ -19,13 +24,17 @@ RATE_HOSTILE=${SOAK_HOSTILE_RATE:-200}
 MIN_ACK_PCT=${SOAK_MIN_ACK_PCT:-$([ "$DURATION" -ge 60 ] && echo 99 || echo 80)}
 python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quickstart.json" \
     "$WORK/base.json" --work "$WORK" --out "$OUT" --hook "$HOOK_SO" --profiles "$PROFILES_DIR"
-python3 - "$WORK" <<'PY'
+RESYNC=$(pp_free_port 15260)
+python3 - "$WORK" "$RESYNC" <<'PY'
 import json, sys
 work = sys.argv[1]
 c = json.load(open(work + "/base.json"))
 d = c["Dhcp4"]
 d["subnet4"][0]["pools"] = [{"pool": "127.1.0.0 - 127.1.255.255"}]
 d["valid-lifetime"] = 120
+params = d["hooks-libraries"][0]["parameters"]
+params["resync-on-change"] = True
+params["resync-port"] = int(sys.argv[2])
 cases = []
 res = []
 for i in range(20):
@@ -46,6 +55,17 @@ rss() { awk '/VmRSS/{print $2}' "/proc/$KEA_PID/status"; }
 python3 "$HERE/dhcp_raw.py" hostile "$DHCP" 2 --rate 500 > /dev/null
 python3 "$HERE/dhcp_raw.py" dora "$DHCP" "$WORK/cases.json" > /dev/null
 rss0=$(rss)
+PNP=$(pp_free_port 15360)
+"$PHONEPROV" pnp --config "$WORK/kea.json" --listen 127.0.0.1 --port "$PNP" --no-multicast \
+    --t1-ms 100 > "$WORK/pnp.log" 2>&1 &
+PIDS+=($!)
+pp_wait_port udp "$PNP"
+GS_URL="$(jq -r '.Dhcp4["hooks-libraries"][0].parameters["base-url"]' "$WORK/kea.json" | sed 's:/*$::')/grandstream/"
+files() { find "$OUT" -type f -not -path '*/.phoneprov-tmp/*' | sort; }
+files > "$WORK/files0"
+python3 "$HERE/soak_pnp.py" "$PNP" "$DHCP" "$RESYNC" "$DURATION" "$GS_URL" > "$WORK/pnp-soak.json" &
+PNPSOAK=$!
+PIDS+=($PNPSOAK)
 VCHEX=$(printf 'yealink' | od -An -tx1 | tr -d ' \n')
 perfdhcp -4 -l 127.0.0.1 -L "$((DHCP + 1))" -N "$DHCP" -r "$RATE_VALID" -p "$DURATION" -R 5000 -d 5 \
     -b mac=00:15:65:10:00:00 -o "60,$VCHEX" 127.0.0.1 > "$WORK/perfdhcp.log" 2>&1 &
@@ -66,6 +86,14 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 wait "$PERF" || true
 wait "$HOST" || true
+wait "$PNPSOAK" || { cat "$WORK/pnp-soak.json"; tail -20 "$WORK/pnp.log"; pp_fail "the real phone went without its NOTIFY during the PnP flood"; }
+files > "$WORK/files1"
+new=$(comm -13 "$WORK/files0" "$WORK/files1" | sed "s:^$OUT/::" | tr '\n' ' ')
+echo "soak: PnP and model floods: $(cat "$WORK/pnp-soak.json"); files: $(wc -l < "$WORK/files0") before, $(wc -l < "$WORK/files1") after (new: ${new:-none})"
+jq -e '.amplification <= 2' "$WORK/pnp-soak.json" > /dev/null || pp_fail "PnP sent more than twice what the flood sent"
+jq -e '.resyncs == 0' "$WORK/pnp-soak.json" > /dev/null || pp_fail "re-sync NOTIFYs sent for packets alone"
+# The floods' random models name no file: at most the generic ones they share.
+[ "$(comm -13 "$WORK/files0" "$WORK/files1" | wc -l)" -le 4 ] || pp_fail "the floods created files: $new"
 kill -0 "$KEA_PID" 2>/dev/null || pp_fail "kea-dhcp4 died"
 sent=$(awk '/Statistics for: REQUEST-ACK/{f=1} f && /sent packets:/{print $3; exit}' "$WORK/perfdhcp.log")
 acks=$(awk '/Statistics for: REQUEST-ACK/{f=1} f && /received packets:/{print $3; exit}' "$WORK/perfdhcp.log")

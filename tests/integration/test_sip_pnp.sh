@@ -259,6 +259,145 @@ grep -q "malformed datagram" "$WORK/pnp.log" || pp_fail "no log line for malform
 sipp_uac pnp_grandstream "127.0.0.1:$PORT"
 ! grep -q "gs-s3cret\|s3cret" "$WORK/pnp.log" || pp_fail "a password reached the log"
 
+# 3b. Hostile senders (issue 23): answers go to the datagram's source only, never to an
+# address named in it; until a source has answered a NOTIFY it gets at most twice the
+# bytes it sent; a flood from one source takes neither another's NOTIFY nor the log.
+cat > "$WORK/hostile.py" <<'PY'
+import re, socket, sys, time
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+mode, port, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+host = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
+srv = (host, port)
+
+def sock(addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, 0))
+    return s
+
+def docs_subscribe(addr, lport, call, mac="000B82273B89", via=None):
+    # The Grandstream GXP1628's SUBSCRIBE of docs/sip-pnp.md, addresses ours.
+    via = via or "SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport" % (addr, lport, call)
+    return ("SUBSCRIBE sip:MAC%%3A%s@224.0.1.75 SIP/2.0\r\n"
+            "Via: %s\r\n"
+            "From: <sip:MAC%%3A%s@224.0.1.75>;tag=1398424896\r\n"
+            "To: <sip:MAC%%3A%s@224.0.1.75>\r\n"
+            "Call-ID: %s-5060-1@%s\r\n"
+            "CSeq: 1 SUBSCRIBE\r\n"
+            "Contact: <sip:%s:%d>\r\n"
+            "User-Agent: Grandstream GXP1628\r\n"
+            "Expires: 0\r\n"
+            "Event: ua-profile;profile-type=\"device\";vendor=\"Grandstream\";model=\"GXP1628\";version=\"\"\r\n"
+            "Accept: application/url\r\n"
+            "Content-Length: 0\r\n\r\n" % (mac, via, mac, mac, call, addr, addr, lport)).encode()
+
+def small_subscribe(addr, lport, call, mac):
+    # As small as a spoofed request gets (the issue's 159 bytes).
+    return ("SUBSCRIBE sip:%s@x SIP/2.0\r\nv: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s\r\nf: <sip:x>;tag=a\r\n"
+            "t: <sip:x>\r\ni: %s\r\nCSeq: 1 SUBSCRIBE\r\no: ua-profile;vendor=Grandstream\r\n\r\n"
+            % (mac, addr, lport, call, call)).encode()
+
+def collect(s, seconds):
+    got, end = [], time.time() + seconds
+    while time.time() < end:
+        s.settimeout(max(0.01, end - time.time()))
+        try:
+            got.append(s.recv(65536))
+        except socket.timeout:
+            break
+    return got
+
+def header(msg, name):
+    m = re.search(r"^%s:[ \t]*(.*?)\r$" % name, msg, re.M | re.I)
+    return m.group(1) if m else None
+
+def answer(s, n):
+    ans = ("SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n"
+           "Content-Length: 0\r\n\r\n" % (header(n, "Via"), header(n, "From"), header(n, "To"),
+                                          header(n, "Call-ID"), header(n, "CSeq")))
+    s.sendto(ans.encode(), srv)
+
+def phone(addr, within):
+    # The docs' phone: 200 OK then NOTIFY with the URL, within `within` seconds.
+    s = sock(addr)
+    req = docs_subscribe(addr, s.getsockname()[1], "ph%d" % int(time.time() * 1000))
+    start = time.time()
+    s.sendto(req, srv)
+    ok = notify = None
+    resend = start + 0.5  # Timer E, as phones do until the 200 OK (RFC 3261 17.1.2.2)
+    while notify is None:
+        now = time.time()
+        if now >= start + within:
+            fail("the phone at %s got %s within %.1f s" % (addr, "no 200 OK" if ok is None else "no NOTIFY", within))
+        if ok is None and now >= resend:
+            s.sendto(req, srv)
+            resend = now + 0.5
+        s.settimeout(min(resend, start + within) - now if ok is None else start + within - now)
+        try:
+            m = s.recv(65536).decode("latin-1")
+        except socket.timeout:
+            continue
+        if m.startswith("SIP/2.0 200"):
+            ok = m
+        elif m.startswith("NOTIFY "):
+            notify = m
+    if notify.split("\r\n\r\n", 1)[1] != url:
+        fail("NOTIFY body %r" % notify)
+    answer(s, notify)
+    return len(req), len(ok), len(notify), time.time() - start
+
+if mode == "reflect":
+    # received= and a Via port naming another socket (the victim), no rport.
+    victim = sock("127.0.0.1")
+    s = sock("127.0.0.1")
+    via = "SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKrefl;received=127.0.0.1" % victim.getsockname()[1]
+    s.sendto(docs_subscribe("127.0.0.1", victim.getsockname()[1], "refl", via=via), srv)
+    at_victim = collect(victim, 1.5)
+    if at_victim:
+        fail("%d datagrams went to the address the request named" % len(at_victim))
+    at_source = [m.decode("latin-1") for m in collect(s, 0.5)]
+    oks = [m for m in at_source if m.startswith("SIP/2.0 200")]
+    if not oks:
+        fail("no 200 OK at the source: %r" % at_source)
+    top = header(oks[0], "Via")
+    if ";received=127.0.0.1" not in top:
+        fail("top Via %r" % top)
+    print("reflect: ok")
+elif mode == "amplify":
+    # A spoofed-looking source that never answers: at most twice its bytes back.
+    s = sock(host if host != "127.0.0.1" else "127.0.0.3")
+    req = small_subscribe(s.getsockname()[0], s.getsockname()[1], "amp1", "MAC%3A000B82AA0001")
+    s.sendto(req, srv)
+    back = collect(s, 5)
+    total = sum(len(m) for m in back)
+    print("amplify: sent %d bytes, got %d bytes in %d datagrams (%.2fx)"
+          % (len(req), total, len(back), total / len(req)))
+    if total > 2 * len(req):
+        fail("more than twice the bytes sent came back")
+    a, b, c, t = phone("127.0.0.4", 3)
+    print("docs phone: SUBSCRIBE %d bytes, 200 OK %d, NOTIFY %d (%.2fx), %.3f s" % (a, b, c, (b + c) / a, t))
+elif mode == "starve":
+    # 1,100 SUBSCRIBEs of different phones from one source, none answered...
+    f = sock("127.0.0.5")
+    lport = f.getsockname()[1]
+    for i in range(1100):
+        f.sendto(docs_subscribe("127.0.0.5", lport, "fl%d" % i, mac="000B82%06X" % (0x100000 + i)), srv)
+    # ... take no NOTIFY of another source's phone, nor its time.
+    a, b, c, t = phone("127.0.0.6", 2)
+    print("starve: the phone got its NOTIFY in %.3f s" % t)
+PY
+timeout 60 python3 "$WORK/hostile.py" reflect "$PORT" "$GS_URL" || pp_fail "answers go where the request says"
+timeout 60 python3 "$WORK/hostile.py" amplify "$PORT" "$GS_URL" || pp_fail "amplification"
+timeout 60 python3 "$WORK/hostile.py" starve "$PORT" "$GS_URL" || pp_fail "a flood starves another phone"
+grep -q "more than 5 a second from 127.0.0.5" "$WORK/pnp.log" || pp_fail "no log line for the flood's rate limit"
+[ "$(grep -c "SUBSCRIBE of .* from 127.0.0.5" "$WORK/pnp.log")" -le 40 ] \
+    || pp_fail "the flood's SUBSCRIBEs are logged without limit"
+grep -q "NOTIFY not sent (budget: twice the bytes received)" "$WORK/pnp.log" \
+    || pp_fail "the log does not say the NOTIFY was not sent"
+
 # 4. --once: answers one phone, finishes its NOTIFY transaction, exits 0.
 PORT1=$(pp_free_port $((PORT + 1)))
 pp_start_pnp "$WORK/pnp-once.log" --listen 127.0.0.1 --port "$PORT1" --no-multicast --once
@@ -293,6 +432,48 @@ if ip netns add "ppt-$$" 2>/dev/null; then
         kill "$PNP_PID"
         wait "$PNP_PID" || pp_fail "the responder did not stop cleanly on SIGTERM"
     done
+    # No answer to a source outside the networks of the interfaces served: the
+    # responder serves v0 (10.9.0.0/24); v1 (10.8.0.0/24) is another network.
+    ip -n "$NS" link add v0 type veth peer name v1
+    ip -n "$NS" addr add 10.9.0.1/24 dev v0
+    ip -n "$NS" addr add 10.8.0.1/24 dev v1
+    ip -n "$NS" link set v0 up
+    ip -n "$NS" link set v1 up
+    log="$WORK/pnp-subnet.log"
+    ip netns exec "$NS" "$PHONEPROV" pnp --config "$WORK/kea.json" --listen 10.9.0.1 --port 5070 \
+        --interface v0 --verbose > "$log" 2>&1 &
+    PNP_PID=$!
+    PIDS+=($PNP_PID)
+    for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
+    cat > "$WORK/subnet.py" <<'PY'
+import socket, sys
+src, expect = sys.argv[1], sys.argv[2] == "answer"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+p = s.getsockname()[1]
+mac = "MAC%3A000B82273B89"
+req = ("SUBSCRIBE sip:%s@224.0.1.75 SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bKsn%d;rport\r\n"
+       "From: <sip:%s@224.0.1.75>;tag=1\r\nTo: <sip:%s@224.0.1.75>\r\nCall-ID: sn%d\r\n"
+       "CSeq: 1 SUBSCRIBE\r\nContact: <sip:%s:%d>\r\n"
+       "Event: ua-profile;profile-type=\"device\";vendor=\"Grandstream\";model=\"GXP1628\"\r\n"
+       "Accept: application/url\r\nContent-Length: 0\r\n\r\n" % (mac, src, p, p, mac, mac, p, src, p))
+s.sendto(req.encode(), ("10.9.0.1", 5070))
+s.settimeout(1.5)
+try:
+    got = s.recv(65536).decode("latin-1")
+except socket.timeout:
+    got = None
+if expect != (got is not None and got.startswith("SIP/2.0 200")):
+    print("FAIL: from %s: %r" % (src, got), file=sys.stderr)
+    sys.exit(1)
+PY
+    ip netns exec "$NS" python3 "$WORK/subnet.py" 10.9.0.1 answer || pp_fail "no answer on the served network"
+    ip netns exec "$NS" python3 "$WORK/subnet.py" 127.0.0.1 answer || pp_fail "no answer on loopback"
+    ip netns exec "$NS" python3 "$WORK/subnet.py" 10.8.0.1 silent || pp_fail "an answer to another network"
+    grep -q "from 10.8.0.1:[0-9]*: not on the network of an interface served" "$log" \
+        || { cat "$log" >&2; pp_fail "no log line for a source off the networks served"; }
+    kill "$PNP_PID"
+    wait "$PNP_PID" || true
     ip netns del "$NS"
     NS=""
 else

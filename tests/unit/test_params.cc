@@ -68,6 +68,8 @@ TEST(ParseConfig, errorsAreExact) {
         {__LINE__, "ack-hold", true, "phoneprov: 'ack-hold' must be a string"},
         {__LINE__, "render-interval", -1,
          "phoneprov: 'render-interval' is -1, must be between 0 and 86400"},
+        {__LINE__, "resync-min-interval", 86401,
+         "phoneprov: 'resync-min-interval' is 86401, must be between 0 and 86400"},
         {__LINE__, "tftp-server", "tftp.example.com",
          "phoneprov: 'tftp-server' 'tftp.example.com' must be an IPv4 address"},
         {__LINE__, "tftp-server", "10.0.0.256",
@@ -149,6 +151,7 @@ TEST(ParseConfig, defaults) {
     EXPECT_EQ(65536, c.queueSize);
     EXPECT_EQ(2000, c.renderWaitMs);  // ACKs wait (bounded) for their phone's file
     EXPECT_EQ(60, c.renderInterval);
+    EXPECT_EQ(300, c.resyncMinInterval);
     EXPECT_TRUE(c.render);
 }
 
@@ -172,6 +175,7 @@ TEST(ParseConfig, everyParameter) {
         "render-wait-ms": 30000,
         "ack-hold": "parking-lot",
         "render-interval": 86400,
+        "resync-min-interval": 0,
         "comment": "anything"
     })");
     Config c = parseConfig(p);
@@ -200,6 +204,7 @@ TEST(ParseConfig, everyParameter) {
     EXPECT_EQ("pkt4-send", parseConfig(base()).ackHold);
     EXPECT_EQ(30000, c.renderWaitMs);
     EXPECT_EQ(86400, c.renderInterval);
+    EXPECT_EQ(0, c.resyncMinInterval);
 }
 
 TEST(ParseConfig, trailingSlashesStrippedFromBaseUrl) {
@@ -278,11 +283,12 @@ TEST(ConfigKeywords, listsTheTopLevelKeys) {
                             "defaults", "vendors", "oui-prefixes", "provision-unknown", "file-group",
                             "render", "render-threads", "queue-size", "render-wait-ms",
                             "render-interval", "client-classes", "resync-on-change",
-                            "resync-port", "ack-hold", "render-nice", "render-reserved"}) {
+                            "resync-port", "ack-hold", "render-nice", "render-reserved",
+                            "resync-min-interval"}) {
         EXPECT_NE(k.end(), std::find(k.begin(), k.end(), key)) << key;
     }
     EXPECT_EQ(k.end(), std::find(k.begin(), k.end(), "comment"));
-    EXPECT_EQ(21u, k.size());
+    EXPECT_EQ(22u, k.size());
     // Every listed keyword is accepted by parseConfig, with a value of the right type.
     json p = base();
     p["profiles-dir"] = "/x";

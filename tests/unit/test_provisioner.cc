@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 
@@ -824,4 +825,39 @@ TEST_F(Provisioner, deviceStampsNameThePerDeviceFiles) {
     // Without reservation data: no per-device file, so nothing to stamp.
     RenderOutcome none = p->render(out, id("yealink"), "", kMac, "10.0.0.50", nullptr);
     EXPECT_TRUE(none.deviceStamps.empty());
+}
+
+// Models come from option 60 or a SUBSCRIBE, unauthenticated: file names are built
+// only from the profile's known models, else the generic names. A flood of random
+// models (Snom names a common and a per-device file after the model) creates no file.
+TEST_F(Provisioner, unknownModelsNameNoFiles) {
+    auto p = build();
+    OutputDir out(out_.path());
+    json dev = device();
+    const std::vector<std::string> generic = {"001565AABBCC.xml", "snom-general.xml"};
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 300; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        char model[32];
+        std::snprintf(model, sizeof(model), "D%llX", static_cast<unsigned long long>(x % 100000));
+        RenderOutcome r = p->render(out, id("snom"), model, kMac, "10.0.0.50", &dev);
+        ASSERT_TRUE(r.ok()) << model << ": " << r.errors[0];
+    }
+    std::vector<std::string> files = listDir(out_ / "snom");
+    std::sort(files.begin(), files.end());
+    EXPECT_EQ(generic, files);
+    // A known model still gets its own files; its text still names the model sent.
+    EXPECT_TRUE(p->knownModel(id("snom"), "D785"));
+    EXPECT_FALSE(p->knownModel(id("snom"), "D999"));
+    RenderOutcome r = p->render(out, id("snom"), "D785", kMac, "10.0.0.50", &dev);
+    ASSERT_TRUE(r.ok());
+    files = listDir(out_ / "snom");
+    std::sort(files.begin(), files.end());
+    const std::vector<std::string> known = {"001565AABBCC.xml", "snom-general.xml", "snomD785-001565AABBCC.htm",
+                                            "snomD785.htm"};
+    EXPECT_EQ(known, files);
+    EXPECT_EQ(std::vector<std::string>({"snom/001565AABBCC.xml"}),
+              p->deviceFiles(id("snom"), "D999", kMac));
 }

@@ -9,8 +9,15 @@
 #include <functional>
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <future>
 
 #include <atomic>
 #include <string>
@@ -170,6 +177,77 @@ TEST_F(SafeWrite, symlinkAsTargetIsReplacedNotFollowed) {
     EXPECT_EQ(WriteStatus::Written, w.status);
     EXPECT_TRUE(S_ISREG(lstatOf(file2).st_mode));
     EXPECT_EQ("keep", readFile(target));
+}
+
+// A FIFO (or device, socket, folder) where a file goes is refused before any open:
+// opening a FIFO without a writer blocks the render worker for ever. Logged by the
+// caller from the error, counted here.
+TEST_F(SafeWrite, nonRegularTargetsAreRefusedWithoutOpening) {
+    struct Case {
+        int line_;
+        const char* name;
+        std::function<bool(const std::string&)> make;  ///< false: cannot here (skip)
+        std::string kind;
+    };
+    const std::vector<Case> cases = {
+        {__LINE__, "fifo.cfg", [](const std::string& p) { return (::mkfifo(p.c_str(), 0644) == 0); },
+         "a FIFO"},
+        {__LINE__, "sock.cfg",
+         [](const std::string& p) {
+             int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+             sockaddr_un a{};
+             a.sun_family = AF_UNIX;
+             if (fd < 0 || p.size() >= sizeof(a.sun_path)) {
+                 return (false);
+             }
+             std::strcpy(a.sun_path, p.c_str());
+             bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+             ::close(fd);
+             return (ok);
+         },
+         "a socket"},
+        {__LINE__, "dev.cfg",
+         [](const std::string& p) { return (::mknod(p.c_str(), S_IFCHR | 0644, makedev(1, 3)) == 0); },
+         "a device"},
+        {__LINE__, "dir.cfg", [](const std::string& p) { return (::mkdir(p.c_str(), 0755) == 0); },
+         "a folder"},
+    };
+    OutputDir out(root_.path());
+    uint64_t refused = 0;
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.line_);
+        const std::string path = root_ / c.name;
+        if (!c.make(path)) {
+            continue;  // mknod without CAP_MKNOD
+        }
+        mode_t type = lstatOf(path).st_mode & S_IFMT;
+        bool readable = true;
+        auto w = std::async(std::launch::async, [&] {
+            WriteResult r = out.write("", c.name, "new");
+            std::string text;
+            readable = out.read("", c.name, text);
+            return (r);
+        });
+        if (w.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+            ADD_FAILURE() << c.name << ": the write blocked";
+            int unblock = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);  // a writer frees the reader
+            w.wait();
+            if (unblock >= 0) {
+                ::close(unblock);
+            }
+        }
+        WriteResult r = w.get();
+        EXPECT_EQ(WriteStatus::Failed, r.status);
+        EXPECT_TRUE(r.notRegular);
+        EXPECT_EQ("'" + std::string(c.name) + "' is " + c.kind + ", not a regular file: left alone",
+                  r.error);
+        EXPECT_EQ(type, lstatOf(path).st_mode & S_IFMT) << "left as it was";
+        EXPECT_EQ(++refused, out.notRegularCount());
+        EXPECT_FALSE(readable);
+    }
+    EXPECT_GE(refused, 3u);
+    // A regular file next to them is written as usual.
+    EXPECT_EQ(WriteStatus::Written, out.write("", "a.cfg", "x").status);
 }
 
 TEST_F(SafeWrite, unsafeNamesAreRefused) {

@@ -564,6 +564,9 @@ TEST(Messages, responsesFollowRfc3261And3581) {
          "SIP/2.0/UDP phone.local;branch=z9hG4bK1;received=10.0.0.8", {"10.0.0.8", 5060}},
         {__LINE__, "SIP/2.0/UDP 1.2.3.4:5060;received=9.9.9.9;rport=1", {"10.0.0.9", 6000},
          "SIP/2.0/UDP 1.2.3.4:5060;received=10.0.0.9;rport=6000", {"10.0.0.9", 6000}},
+        // A received= of the request's own, naming another host than the sender.
+        {__LINE__, "SIP/2.0/UDP 10.0.0.9:5060;received=127.0.0.1", {"10.0.0.9", 5060},
+         "SIP/2.0/UDP 10.0.0.9:5060;received=10.0.0.9", {"10.0.0.9", 5060}},
     };
     for (const Scenario& s : scenarios) {
         SCOPED_TRACE(s.line_);
