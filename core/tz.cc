@@ -126,6 +126,17 @@ std::string shortOffset(int seconds) {
     return (out);
 }
 
+/// @brief `+1:00`, `-3:30`, `0:00`.
+std::string hourMinuteOffset(int seconds) {
+    if (seconds == 0) {
+        return ("0:00");
+    }
+    int a = seconds < 0 ? -seconds : seconds;
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "%c%d:%02d", seconds < 0 ? '-' : '+', a / 3600, (a % 3600) / 60);
+    return (buf);
+}
+
 /// @brief `+01:00`, `-03:30`, `+00:00`.
 std::string isoOffset(int seconds) {
     int a = seconds < 0 ? -seconds : seconds;
@@ -250,6 +261,7 @@ TzVariables tzVariables(const PosixTz& tz) {
     out.values["timezone-offset"] = shortOffset(tz.utcOffset);
     out.values["timezone-offset-minutes"] = std::to_string(tz.utcOffset / 60);
     out.values["timezone-utc-offset"] = isoOffset(tz.utcOffset);
+    out.values["timezone-offset-hmm"] = hourMinuteOffset(tz.utcOffset);
     if (!tz.hasDst) {
         return (out);
     }
@@ -299,7 +311,8 @@ TzVariables zoneVariables(const std::string& name, const std::string& zoneinfo) 
 const std::vector<std::string>& tzVariableNames() {
     static const std::vector<std::string> names = [] {
         std::vector<std::string> n = {"timezone-posix", "timezone-offset", "timezone-offset-minutes",
-                                      "timezone-utc-offset", "timezone-dst", "timezone-dst-minutes"};
+                                      "timezone-utc-offset", "timezone-offset-hmm", "timezone-dst",
+                                      "timezone-dst-minutes"};
         for (const char* which : {"start", "end"}) {
             for (const char* part : {"month", "week", "weekday", "weekday-iso", "hour"}) {
                 n.push_back(std::string("timezone-dst-") + which + "-" + part);

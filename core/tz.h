@@ -58,7 +58,8 @@ struct TzVariables {
 
 /// @brief The derived variables of a parsed POSIX TZ rule:
 /// `timezone-posix` (the rule), `timezone-offset` (`+1`, `+5:30`, `-3:30`, `0`),
-/// `timezone-offset-minutes` (`60`), `timezone-utc-offset` (`+01:00`), and with
+/// `timezone-offset-minutes` (`60`), `timezone-utc-offset` (`+01:00`), `timezone-offset-hmm`
+/// (`+1:00`, `-3:30`, `0:00`), and with
 /// daylight time `timezone-dst` (`1`), `timezone-dst-minutes` (`60`) and, for a
 /// `Mm.w.d` rule, `timezone-dst-{start,end}-{month,week,weekday,weekday-iso,hour}`
 /// (weekday 0 = Sunday; weekday-iso 1 = Monday .. 7 = Sunday; week 5 = last; hour

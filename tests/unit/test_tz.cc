@@ -67,6 +67,8 @@ TEST(PosixTz, derivedVariables) {
         EXPECT_EQ(get(v, "timezone-offset"), c.offset);
         EXPECT_EQ(get(v, "timezone-offset-minutes"), c.minutes);
         EXPECT_EQ(get(v, "timezone-utc-offset"), c.iso);
+        std::string hmm = c.iso[1] == '0' ? std::string(1, c.iso[0]) + (c.iso + 2) : c.iso;
+        EXPECT_EQ(get(v, "timezone-offset-hmm"), std::string(c.iso) == "+00:00" ? "0:00" : hmm);
         EXPECT_EQ(get(v, "timezone-dst"), c.dst);
         if (*c.missing == 0) {
             EXPECT_TRUE(v.missing.empty());
