@@ -72,6 +72,7 @@ const std::vector<Keyword> kProfileKeywords = {
     {"value-maps", JType::Map, false},
     {"account-keys", JType::List, false},
     {"account-index-width", JType::Int, false},
+    {"max-length", JType::Map, false},
     {"files", JType::List, false},
     {"models", JType::Map, false},
     {"resync-event", JType::String, false},
@@ -339,6 +340,14 @@ VendorProfile Catalogue::parseProfile(const nlohmann::json& j, const std::string
         v.accountIndexWidth = j.at("account-index-width").get<int>();
         if (v.accountIndexWidth < 1 || v.accountIndexWidth > 8) {
             throw ConfigError(where + ": 'account-index-width' must be 1-8");
+        }
+    }
+    if (j.contains("max-length")) {
+        for (auto e = j.at("max-length").begin(); e != j.at("max-length").end(); ++e) {
+            if (!e.value().is_number_integer() || e.value().get<int>() < 1) {
+                throw ConfigError(where + ".max-length." + e.key() + ": must be a positive integer");
+            }
+            v.maxLength[e.key()] = e.value().get<int>();
         }
     }
     if (j.contains("files")) {

@@ -86,6 +86,9 @@ struct VendorProfile {
     /// Digits of an account's `index-padded` (zero-padded index: Gigaset handset
     /// ids `00001`); 0: none.
     int accountIndexWidth = 0;
+    /// The longest value the vendor reads for a derived time zone variable
+    /// (Grandstream's P246: 64); a longer one is a load-time warning.
+    std::map<std::string, int> maxLength;
     std::vector<FileSpec> files;
     std::map<std::string, ModelProfile> models;  ///< keyed by upper-case model
 };

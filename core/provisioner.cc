@@ -402,6 +402,15 @@ void Provisioning::warnTimeZones(size_t vendor, std::vector<std::string>& warnin
                                    "': " + miss->second + " (" + n + ")");
                 break;
             }
+            auto most = v.maxLength.find(n);
+            auto value = tz->values.find(n);
+            if (most != v.maxLength.end() && value != tz->values.end() &&
+                value->second.size() > static_cast<size_t>(most->second)) {
+                warnings.push_back("vendor '" + v.id + "' cannot express timezone '" + zone +
+                                   "': " + n + " '" + value->second + "' is longer than " +
+                                   std::to_string(most->second) + " characters");
+                break;
+            }
         }
     }
 }

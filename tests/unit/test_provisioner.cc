@@ -972,3 +972,46 @@ TEST_F(Provisioner, timeZonesFromTzdata) {
     EXPECT_EQ(1, named("vendor 'grandstream': timezone 'Mars/Olympus_Mons'"));
     EXPECT_EQ(0, named("'snom'"));  // reads no derived variable
 }
+
+// A vendor's longest value for a derived variable (max-length): a zone whose value is
+// longer is a load-time warning naming the vendor, the zone and the value.
+TEST(MaxLength, longerTimeZoneValueWarns) {
+    TempDir out;
+    Config config = baseConfig(out.path());
+    TempDir dir;
+    ::mkdir((dir / "acme").c_str(), 0755);
+    ::mkdir((dir / "acme/templates").c_str(), 0755);
+    writeFile(dir / "acme/templates/common.mustache", "tz = {{timezone-posix}}\n");
+    json profile = {{"id", "acme"},
+                    {"name", "Acme"},
+                    {"phones-only", true},
+                    {"oui-prefixes", {"00:11:22"}},
+                    {"dir", "acme"},
+                    {"format", "kv"},
+                    {"max-length", {{"timezone-posix", 10}}},
+                    {"files", json::array({{{"name", "common.cfg"}, {"template", "templates/common.mustache"}}})}};
+    writeFile(dir / "acme/profile.json", profile.dump());
+    struct Case {
+        int line_;
+        const char* zone;
+        bool warns;
+    };
+    const Case cases[] = {
+        {__LINE__, "Europe/Berlin", true},  // CET-1CEST,M3.5.0,M10.5.0/3
+        {__LINE__, "Asia/Kolkata", false},  // IST-5:30
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.line_);
+        config.defaults = {{"timezone", c.zone}};
+        std::vector<std::string> warnings;
+        Provisioning::build(Catalogue::load(dir.path()), config, warnings);
+        if (c.warns) {
+            ASSERT_EQ(1u, warnings.size());
+            EXPECT_EQ(std::string("vendor 'acme' cannot express timezone '") + c.zone +
+                          "': timezone-posix 'CET-1CEST,M3.5.0,M10.5.0/3' is longer than 10 characters",
+                      warnings[0]);
+        } else {
+            EXPECT_TRUE(warnings.empty()) << warnings[0];
+        }
+    }
+}
