@@ -70,6 +70,9 @@ const std::vector<Keyword> kProfileKeywords = {
     {"override-subnet-options", JType::Bool, false},
     {"variables", JType::Map, false},
     {"value-maps", JType::Map, false},
+    {"account-keys", JType::List, false},
+    {"account-index-width", JType::Int, false},
+    {"max-length", JType::Map, false},
     {"files", JType::List, false},
     {"models", JType::Map, false},
     {"resync-event", JType::String, false},
@@ -314,6 +317,37 @@ VendorProfile Catalogue::parseProfile(const nlohmann::json& j, const std::string
             }
             m.fallback = getString(it.value(), "default");
             v.valueMaps[it.key()] = std::move(m);
+        }
+    }
+    if (j.contains("account-keys")) {
+        const nlohmann::json& list = j.at("account-keys");
+        for (size_t i = 0; i < list.size(); ++i) {
+            std::string w = where + ".account-keys[" + std::to_string(i) + "]";
+            if (!list[i].is_object()) {
+                throw ConfigError(w + ": must be a map of strings");
+            }
+            std::map<std::string, std::string> keys;
+            for (auto e = list[i].begin(); e != list[i].end(); ++e) {
+                if (!e.value().is_string()) {
+                    throw ConfigError(w + "." + e.key() + ": must be a string");
+                }
+                keys[e.key()] = e.value().get<std::string>();
+            }
+            v.accountKeys.push_back(std::move(keys));
+        }
+    }
+    if (j.contains("account-index-width")) {
+        v.accountIndexWidth = j.at("account-index-width").get<int>();
+        if (v.accountIndexWidth < 1 || v.accountIndexWidth > 8) {
+            throw ConfigError(where + ": 'account-index-width' must be 1-8");
+        }
+    }
+    if (j.contains("max-length")) {
+        for (auto e = j.at("max-length").begin(); e != j.at("max-length").end(); ++e) {
+            if (!e.value().is_number_integer() || e.value().get<int>() < 1) {
+                throw ConfigError(where + ".max-length." + e.key() + ": must be a positive integer");
+            }
+            v.maxLength[e.key()] = e.value().get<int>();
         }
     }
     if (j.contains("files")) {

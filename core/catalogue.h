@@ -79,6 +79,16 @@ struct VendorProfile {
     std::vector<OptionSpec> options;
     nlohmann::json variables = nlohmann::json::object();
     std::map<std::string, ValueMap> valueMaps;
+    /// Per account (the first entry is account 1): variables added to that account,
+    /// for vendors whose keys differ per account (Grandstream P-values); accounts
+    /// beyond the list get none (templates guard them with a section).
+    std::vector<std::map<std::string, std::string>> accountKeys;
+    /// Digits of an account's `index-padded` (zero-padded index: Gigaset handset
+    /// ids `00001`); 0: none.
+    int accountIndexWidth = 0;
+    /// The longest value the vendor reads for a derived time zone variable
+    /// (Grandstream's P246: 64); a longer one is a load-time warning.
+    std::map<std::string, int> maxLength;
     std::vector<FileSpec> files;
     std::map<std::string, ModelProfile> models;  ///< keyed by upper-case model
 };

@@ -44,6 +44,9 @@ struct Config {
     std::string tftpServer;    ///< IPv4, may be empty
     std::string profilesDir = PHONEPROV_PROFILES_DIR;
     std::string registryDir = "/usr/share/ieee-data";
+    /// The system tzdata (Debian's tzdata package), for time zone values; not a
+    /// hook parameter.
+    std::string zoneinfoDir = "/usr/share/zoneinfo";
     nlohmann::json defaults = nlohmann::json::object();
     std::map<std::string, VendorOverride> vendors;
     std::vector<std::pair<std::string, std::string>> ouiPrefixes;  ///< prefix -> vendor id

@@ -1,6 +1,8 @@
 // Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
 #include "provisioner.h"
 
+#include "tz.h"
+
 namespace phoneprov {
 
 namespace {
@@ -35,17 +37,40 @@ std::string asText(const nlohmann::json& v) {
     return (v.dump());
 }
 
-void normaliseAccounts(nlohmann::json& vars) {
+/// @brief Gives each account its index and defaults, and its vendor's per-account
+/// keys (`account-keys`); drops the accounts beyond the model's line count (`lines`).
+void normaliseAccounts(nlohmann::json& vars, const VendorProfile& v) {
     auto it = vars.find("accounts");
     if (it == vars.end() || !it->is_array()) {
         return;
     }
-    int index = 1;
+    size_t most = it->size();
+    auto lines = vars.find("lines");
+    if (lines != vars.end() && lines->is_string()) {
+        const std::string& text = lines->get<std::string>();
+        if (!text.empty() && text.size() < 4 &&
+            text.find_first_not_of("0123456789") == std::string::npos) {
+            most = std::min(most, static_cast<size_t>(std::stoi(text)));
+        }
+    }
+    nlohmann::json kept = nlohmann::json::array();
     for (auto& a : *it) {
         if (!a.is_object()) {
             continue;
         }
-        a["index"] = std::to_string(index++);
+        if (kept.size() >= most) {
+            break;
+        }
+        size_t k = kept.size();
+        a["index"] = std::to_string(k + 1);
+        a["index0"] = std::to_string(k);
+        if (v.accountIndexWidth > 0) {
+            std::string padded = std::to_string(k + 1);
+            if (padded.size() < static_cast<size_t>(v.accountIndexWidth)) {
+                padded.insert(0, v.accountIndexWidth - padded.size(), '0');
+            }
+            a["index-padded"] = padded;
+        }
         if (!a.contains("auth-user") && a.contains("user")) {
             a["auth-user"] = a["user"];
         }
@@ -55,6 +80,42 @@ void normaliseAccounts(nlohmann::json& vars) {
         if (!a.contains("label") && a.contains("display-name")) {
             a["label"] = a["display-name"];
         }
+        if (k < v.accountKeys.size()) {
+            for (const auto& key : v.accountKeys[k]) {
+                a[key.first] = key.second;
+            }
+        }
+        kept.push_back(std::move(a));
+    }
+    *it = std::move(kept);
+}
+
+/// @brief Host, port and path of a base URL: `http://h:8080/prov` gives `h`,
+/// `8080`, `prov` (the port is the scheme's when the URL names none).
+void splitBaseUrl(const std::string& url, std::string& host, std::string& port,
+                  std::string& path) {
+    size_t schemeEnd = url.find("://");
+    std::string scheme = schemeEnd == std::string::npos ? "" : url.substr(0, schemeEnd);
+    size_t start = schemeEnd == std::string::npos ? 0 : schemeEnd + 3;
+    size_t slash = url.find('/', start);
+    std::string authority = url.substr(start, slash == std::string::npos ? std::string::npos
+                                                                         : slash - start);
+    size_t at = authority.rfind('@');
+    if (at != std::string::npos) {
+        authority = authority.substr(at + 1);
+    }
+    size_t colon = authority.rfind(':');
+    size_t bracket = authority.rfind(']');
+    if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+        host = authority.substr(0, colon);
+        port = authority.substr(colon + 1);
+    } else {
+        host = authority;
+        port = scheme == "https" ? "443" : scheme == "tftp" ? "69" : "80";
+    }
+    path = slash == std::string::npos ? "" : url.substr(slash + 1);
+    while (!path.empty() && path.back() == '/') {
+        path.pop_back();
     }
 }
 
@@ -131,6 +192,12 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
         }
     }
     p->plans_.resize(vendors.size());
+    // The parts of base-url, for vendors whose option names host, port and path apart
+    // (Avaya's 242: HTTPSRVR, HTTPPORT, HTTPDIR); computed once here.
+    std::string baseHost;
+    std::string basePort;
+    std::string basePath;
+    splitBaseUrl(config.baseUrl, baseHost, basePort, basePath);
     for (size_t i = 0; i < vendors.size(); ++i) {
         const VendorProfile& v = vendors[i];
         VendorPlan& plan = p->plans_[i];
@@ -148,7 +215,11 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
         }
         OptionVars ovars = {{"base-url", config.baseUrl}, {"vendor-url", plan.vendorUrl},
                             {"tftp-server", config.tftpServer}, {"vendor", v.id},
-                            {"dir", v.dir}, {"model", ""}};
+                            {"dir", v.dir}, {"model", ""}, {"base-host", baseHost},
+                            {"base-port", basePort}, {"base-path", basePath},
+                            {"vendor-path", basePath.empty() ? v.dir
+                                            : v.dir.empty() ? basePath
+                                                            : basePath + "/" + v.dir}};
         auto encode = [&](const std::vector<OptionSpec>& specs, const std::string& where) {
             std::vector<EncodedOption> out;
             for (size_t k = 0; k < specs.size(); ++k) {
@@ -253,8 +324,95 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
         for (const auto& vm : v.valueMaps) {
             plan.usesAddress = plan.usesAddress || vm.second.from == "ip";
         }
+        p->warnTimeZones(i, warnings);
     }
     return (p);
+}
+
+std::shared_ptr<const TzVariables> Provisioning::timeZone(const std::string& name) const {
+    {
+        std::lock_guard<std::mutex> lock(tzMutex_);
+        auto it = tz_.find(name);
+        if (it != tz_.end()) {
+            return (it->second);
+        }
+    }
+    auto tz = std::make_shared<const TzVariables>(zoneVariables(name, config_.zoneinfoDir));
+    std::lock_guard<std::mutex> lock(tzMutex_);
+    if (tz_.size() < kMaxTimeZones) {
+        tz_.emplace(name, tz);
+    }
+    return (tz);
+}
+
+void Provisioning::warnTimeZones(size_t vendor, std::vector<std::string>& warnings) const {
+    const VendorProfile& v = catalogue_->vendors()[vendor];
+    const VendorPlan& plan = plans_[vendor];
+    // The derived variables this vendor's files (or value maps) read.
+    std::set<std::string> used;
+    auto scan = [&](const std::vector<FileSpec>& files) {
+        for (const FileSpec& f : files) {
+            for (const std::string& n : tzVariableNames()) {
+                if (templateNames(f.text, n) || templateNames(f.name, n) || f.requires == n) {
+                    used.insert(n);
+                }
+            }
+        }
+    };
+    scan(v.files);
+    for (const auto& m : v.models) {
+        scan(m.second.files);
+    }
+    for (const auto& vm : v.valueMaps) {
+        if (std::find(tzVariableNames().begin(), tzVariableNames().end(), vm.second.from) !=
+            tzVariableNames().end()) {
+            used.insert(vm.second.from);
+        }
+    }
+    if (used.empty()) {
+        return;
+    }
+    // Every zone the configuration gives this vendor: defaults, vendor, models.
+    std::set<std::string> zones;
+    auto add = [&](const nlohmann::json& vars) {
+        if (vars.is_object() && vars.contains("timezone") && vars["timezone"].is_string() &&
+            !vars["timezone"].get<std::string>().empty()) {
+            zones.insert(vars["timezone"].get<std::string>());
+        }
+    };
+    nlohmann::json base = config_.defaults.is_object() ? config_.defaults : nlohmann::json::object();
+    mergeInto(base, plan.variables);
+    add(base);
+    for (const auto& m : plan.modelVariables) {
+        nlohmann::json mv = config_.defaults.is_object() ? config_.defaults : nlohmann::json::object();
+        mergeInto(mv, m.second);
+        add(mv);
+    }
+    for (const std::string& zone : zones) {
+        std::shared_ptr<const TzVariables> tz = timeZone(zone);
+        if (!tz->error.empty()) {
+            warnings.push_back("vendor '" + v.id + "': timezone '" + zone + "' " + tz->error +
+                               ": its files carry no time zone");
+            continue;
+        }
+        for (const std::string& n : used) {
+            auto miss = tz->missing.find(n);
+            if (miss != tz->missing.end()) {
+                warnings.push_back("vendor '" + v.id + "' cannot express timezone '" + zone +
+                                   "': " + miss->second + " (" + n + ")");
+                break;
+            }
+            auto most = v.maxLength.find(n);
+            auto value = tz->values.find(n);
+            if (most != v.maxLength.end() && value != tz->values.end() &&
+                value->second.size() > static_cast<size_t>(most->second)) {
+                warnings.push_back("vendor '" + v.id + "' cannot express timezone '" + zone +
+                                   "': " + n + " '" + value->second + "' is longer than " +
+                                   std::to_string(most->second) + " characters");
+                break;
+            }
+        }
+    }
 }
 
 const std::vector<EncodedOption>& Provisioning::options(int vendor, const std::string& model) const {
@@ -304,6 +462,17 @@ nlohmann::json Provisioning::variables(int vendor, const std::string& model, con
             }
         }
     }
+    // A time zone's values for vendors that cannot read an IANA name, derived from
+    // the system tzdata; a value set explicitly wins.
+    auto zone = vars.find("timezone");
+    if (zone != vars.end() && zone->is_string() && !zone->get<std::string>().empty()) {
+        std::shared_ptr<const TzVariables> tz = timeZone(zone->get<std::string>());
+        for (const auto& kv : tz->values) {
+            if (!vars.contains(kv.first)) {
+                vars[kv.first] = kv.second;
+            }
+        }
+    }
     // Derived values, from the merged variables.
     for (const auto& vm : v.valueMaps) {
         std::string from = vars.contains(vm.second.from) ? asText(vars[vm.second.from]) : "";
@@ -325,7 +494,7 @@ nlohmann::json Provisioning::variables(int vendor, const std::string& model, con
             it.value() = it.value().dump();
         }
     }
-    normaliseAccounts(vars);
+    normaliseAccounts(vars, v);
     // Built-ins last: nothing overrides them.
     vars["mac"] = mac.lower();
     vars["MAC"] = mac.upper();

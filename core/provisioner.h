@@ -24,6 +24,8 @@
 
 namespace phoneprov {
 
+struct TzVariables;
+
 /// @brief What one render of one phone did.
 struct RenderOutcome {
     int written = 0;
@@ -147,6 +149,12 @@ public:
     /// stamp (StagedRender::finish, after the commit).
     void rememberCommon(const std::string& path, size_t hash, const FileStamp& stamp) const;
 
+    /// @brief Most time zones whose derived variables are kept (zones come from
+    /// reservations too); beyond this each is read again.
+    static constexpr size_t kMaxTimeZones = 512;
+    /// @brief The variables derived from an IANA zone name (core/tz.h), read once.
+    std::shared_ptr<const TzVariables> timeZone(const std::string& name) const;
+
 private:
     /// A common file of one (vendor, model), rendered once per plan: its content
     /// depends on the plan, the vendor and the model only, never on the phone.
@@ -178,6 +186,9 @@ private:
         std::map<std::string, nlohmann::json> modelVariables;
     };
     const std::vector<FileSpec>& filesFor(int vendor, const std::string& model) const;
+    /// Warns about every zone the configuration gives this vendor that its files
+    /// cannot express (a derived variable they read cannot be had from the zone).
+    void warnTimeZones(size_t vendor, std::vector<std::string>& warnings) const;
     const Template& templateFor(const VendorProfile& v, const FileSpec& f) const;
 
     CataloguePtr catalogue_;
@@ -194,6 +205,8 @@ private:
     mutable std::mutex commonMutex_;
     mutable std::unordered_map<std::string, std::shared_ptr<const CommonFiles>> common_;
     mutable std::unordered_map<std::string, OnDisk> onDisk_;  ///< by path under output-dir
+    mutable std::mutex tzMutex_;
+    mutable std::map<std::string, std::shared_ptr<const TzVariables>> tz_;
 };
 
 using ProvisioningPtr = std::shared_ptr<const Provisioning>;

@@ -6,6 +6,8 @@
 
 #include <kainjow/mustache.hpp>
 
+#include <set>
+
 namespace phoneprov {
 
 namespace mstch = kainjow::mustache;
@@ -14,6 +16,10 @@ struct Template::Impl {
     explicit Impl(const std::string& text) : tmpl(text) {}
     mutable std::mutex mutex;
     mutable mstch::mustache tmpl;
+    /// Every name a tag of the template looks up (the first part of a dotted name):
+    /// only these top-level variables are converted for a render, so a file that
+    /// names no `accounts` does not copy a phone's accounts.
+    std::set<std::string> names;
 };
 
 Escaping escapingFor(const std::string& format) {
@@ -79,11 +85,15 @@ bool checkText(const std::string& v, bool allowTab) {
     return (true);
 }
 
-mstch::data toData(const nlohmann::json& j) {
+/// @param only when given, the top-level keys kept (the template's names).
+mstch::data toData(const nlohmann::json& j, const std::set<std::string>* only = nullptr) {
     switch (j.type()) {
     case nlohmann::json::value_t::object: {
         mstch::data d{mstch::data::type::object};
         for (auto it = j.begin(); it != j.end(); ++it) {
+            if (only && only->count(it.key()) == 0) {
+                continue;
+            }
             if (!it.value().is_null()) {
                 d.set(it.key(), toData(it.value()));
             }
@@ -150,6 +160,7 @@ bool xmlEscape(const std::string& v, std::string& out) {
 Template::Template(const std::string& text, const std::string& where) {
     // Mustache trims blanks inside a tag: "{{ &x}}" is "{{&x}}". Look past them.
     int depth = 0;
+    std::set<std::string> names;
     for (size_t pos = text.find("{{"); pos != std::string::npos; pos = text.find("{{", pos + 2)) {
         size_t i = pos + 2;
         while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' ||
@@ -180,8 +191,26 @@ Template::Template(const std::string& text, const std::string& where) {
         } else if (text[i] == '/') {
             --depth;
         }
+        if (text[i] == '!') {
+            continue;  // a comment
+        }
+        if (text[i] == '#' || text[i] == '^' || text[i] == '/') {
+            ++i;
+        }
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' ||
+                                   text[i] == '\n')) {
+            ++i;
+        }
+        size_t end = i;
+        while (end < text.size() && text[end] != '}' && text[end] != ' ' && text[end] != '\t' &&
+               text[end] != '\r' && text[end] != '\n') {
+            ++end;
+        }
+        std::string name = text.substr(i, end - i);
+        names.insert(name.substr(0, name.find('.')));
     }
     impl_.reset(new Impl(text));
+    impl_->names = std::move(names);
     if (!impl_->tmpl.is_valid()) {
         // kainjow's messages end in " at <offset>": give the line and column instead.
         std::string msg = impl_->tmpl.error_message();
@@ -237,7 +266,7 @@ RenderResult Template::render(const nlohmann::json& vars, Escaping escaping,
         }
         return ("");
     };
-    mstch::data data = toData(vars);
+    mstch::data data = toData(vars, &impl_->names);
     {
         std::lock_guard<std::mutex> lock(impl_->mutex);
         impl_->tmpl.set_custom_escape(escape);

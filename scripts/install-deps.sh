@@ -10,7 +10,7 @@ PACKAGES=(
   # packages (scripts/build-packages.sh): dpkg-buildflags, dpkg-shlibdeps, rpmbuild
   dpkg-dev rpm
   # run time
-  kea-dhcp4-server kea-ctrl-agent kea-admin kea-common ieee-data
+  kea-dhcp4-server kea-ctrl-agent kea-admin kea-common ieee-data tzdata
   # integration tests and the quick start
   nginx-light tftpd-hpa tftp-hpa curl jq iproute2 procps passwd sip-tester
   # host reservations in a real database (tests start their own cluster)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One phone of each vendor boots against the real kea-dhcp4 with the hook
 # (phoneprov simulate); the OFFER and ACK must carry the bytes that vendor reads:
-# URLs in 66/160/159/114, option 150 as binary IPv4, option 43 as Mitel TLVs,
-# Avaya's 242 string. Runs twice: single-threaded, then with Kea's multi-threading.
+# URLs in 66/160/114, option 150 as binary IPv4, option 43 as Mitel TLVs,
+# Avaya's 242 string (host, port and path of base-url). The real fetch sequences:
+# test_vendor_boot.sh. Runs twice: single-threaded, then with Kea's multi-threading.
 source "$(dirname "$0")/lib.sh"
 pp_setup
 HTTP=18380
@@ -22,10 +23,9 @@ CASES=(
   "0c:38:3e:10:00:07|Fanvil X4U|66|$(hex "$BASE/fanvil/")"
   "00:1f:c1:10:00:08|Htek UC926|66|$(hex "$BASE/htek/")"
   "7c:2f:80:10:00:09|Gigaset_N720_DM_PRO|114|$(hex "$BASE/gigaset/")"
-  "00:80:f0:10:00:0a|Panasonic KX-UT136|160|$(hex "$BASE/panasonic")"
-  "00:80:f0:10:00:0a|Panasonic KX-UT136|159|$(hex "$BASE/panasonic")"
+  "00:80:f0:10:00:0a|Panasonic|66|$(hex "$BASE/panasonic/Config{MAC}.cfg")"
   "00:08:5d:10:00:0b|AastraIPPhone6737i|43|$(tlv 2 "$(hex "$BASE/mitel/")")$(tlv 3 00)"
-  "00:04:0d:10:00:0c|ccp.avaya.com|242|$(hex "HTTPSRVR=127.0.0.1,HTTPDIR=avaya")"
+  "00:04:0d:10:00:0c|ccp.avaya.com|242|$(hex "HTTPSRVR=127.0.0.1,HTTPPORT=$HTTP,HTTPDIR=prov/avaya")"
   "00:90:8f:10:00:0d|AUDC-IPPhone-445HD_UC_3.4.8/1.0|160|$(hex "$BASE/audiocodes/")"
 )
 

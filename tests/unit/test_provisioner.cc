@@ -90,9 +90,23 @@ TEST_F(Provisioner, yealinkWithReservationData) {
     EXPECT_TRUE(r.ok());
     EXPECT_EQ(0, r.failed) << (r.errors.empty() ? "" : r.errors[0]);
     EXPECT_EQ(0, r.skipped);
-    EXPECT_EQ(2, r.written);
-    EXPECT_EQ((std::vector<std::string>{"yealink/001565aabbcc.cfg", "yealink/y000000000000.cfg"}),
+    EXPECT_EQ(4, r.written);
+    EXPECT_EQ((std::vector<std::string>{"yealink/001565aabbcc.boot", "yealink/001565aabbcc.cfg",
+                                        "yealink/y000000000000.boot", "yealink/y000000000000.cfg"}),
               [&] { auto f = r.files; std::sort(f.begin(), f.end()); return (f); }());
+    // The boot file (firmware 81+ asks for it first) names the common file, then the phone's.
+    std::string boot = readFile(out_ / "yealink/001565aabbcc.boot");
+    EXPECT_EQ((std::vector<std::string>{"#!version:1.0.0.1", "include:config \"y000000000000.cfg\"",
+                                        "include:config \"001565aabbcc.cfg\""}),
+              [&] {
+                  std::vector<std::string> kept;
+                  for (const auto& l : lines(boot)) {
+                      if (l.rfind("##", 0) != 0) {
+                          kept.push_back(l);
+                      }
+                  }
+                  return (kept);
+              }());
     std::string cfg = readFile(out_ / "yealink/001565aabbcc.cfg");
     ASSERT_FALSE(cfg.empty());
     EXPECT_EQ("#!version:1.0.0.1", lines(cfg)[0]);
@@ -111,7 +125,7 @@ TEST_F(Provisioner, yealinkWithReservationData) {
     // A second render with the same facts changes nothing.
     r = p->render(out, id("yealink"), "", kMac, "10.0.0.50", &dev);
     EXPECT_EQ(0, r.written);
-    EXPECT_EQ(2, r.unchanged);
+    EXPECT_EQ(4, r.unchanged);
 }
 
 TEST_F(Provisioner, yealinkAccountsAndValueMaps) {
@@ -132,7 +146,7 @@ TEST_F(Provisioner, yealinkAccountsAndValueMaps) {
         if (f.name == "001565aabbcc.cfg") {
             cfg = f.content;
         }
-        modelFile = modelFile || (f.name == "y000000000028.cfg" && !f.perDevice);
+        modelFile = modelFile || (f.name == "y000000000066.cfg" && !f.perDevice);
     }
     EXPECT_TRUE(modelFile) << "the T46S model file is rendered";
     EXPECT_TRUE(hasLine(cfg, "account.1.label = Ann")) << cfg;
@@ -150,7 +164,8 @@ TEST_F(Provisioner, withoutDataOnlyCommonFiles) {
     RenderOutcome r = p->render(out, id("yealink"), "", kMac, "10.0.0.50", nullptr);
     EXPECT_TRUE(r.ok());
     EXPECT_GT(r.skipped, 0);
-    EXPECT_EQ(1, r.written);
+    EXPECT_EQ(2, r.written);  // y000000000000.boot and .cfg
+    EXPECT_FALSE(std::filesystem::exists(out_ / "yealink/001565aabbcc.boot"));
     EXPECT_FALSE(std::filesystem::exists(out_ / "yealink/001565aabbcc.cfg"));
     EXPECT_TRUE(std::filesystem::exists(out_ / "yealink/y000000000000.cfg"));
 }
@@ -253,7 +268,7 @@ TEST_F(Provisioner, refusedReservationDataKeepsPerDeviceFiles) {
     ASSERT_EQ(1u, r.errors.size());
     EXPECT_EQ("yealink 001565aabbcc: reservation data refused: 'accounts' must be a list",
               r.errors[0]);
-    EXPECT_EQ(1, r.skipped);
+    EXPECT_EQ(2, r.skipped);  // <mac>.boot and <mac>.cfg
     EXPECT_FALSE(std::filesystem::exists(out_ / "yealink/001565aabbcc.cfg"));
     EXPECT_TRUE(std::filesystem::exists(out_ / "yealink/y000000000000.cfg"));
 }
@@ -316,7 +331,7 @@ TEST_F(Provisioner, builtInsCannotBeOverridden) {
     EXPECT_EQ("http://127.0.0.1:8080/prov", v["base-url"]);
     EXPECT_EQ("http://127.0.0.1:8080/prov/yealink/", v["vendor-url"]);
     EXPECT_EQ("10.0.0.6", v["tftp-server"]);
-    EXPECT_EQ("y000000000028.cfg", v["model-file"]);
+    EXPECT_EQ("y000000000066.cfg", v["model-file"]);
 }
 
 TEST_F(Provisioner, commonVariablesDropSecrets) {
@@ -453,7 +468,7 @@ TEST_F(Provisioner, unknownVendorInParameters) {
 
 TEST_F(Provisioner, deviceFiles) {
     auto p = build();
-    EXPECT_EQ((std::vector<std::string>{"yealink/001565aabbcc.cfg"}),
+    EXPECT_EQ((std::vector<std::string>{"yealink/001565aabbcc.boot", "yealink/001565aabbcc.cfg"}),
               p->deviceFiles(id("yealink"), "", kMac));
     EXPECT_EQ((std::vector<std::string>{"SEP001565AABBCC.cnf.xml"}),
               p->deviceFiles(id("cisco"), "", kMac));
@@ -643,10 +658,10 @@ TEST_F(Provisioner, stagedPhonesShareOneCommit) {
     RenderOutcome ra = a.finish(batch);
     RenderOutcome rb = b.finish(batch);
     EXPECT_TRUE(ra.ok() && rb.ok());
-    // The common file is written once: the second phone finds it as wanted.
-    EXPECT_EQ(2, ra.written);
-    EXPECT_EQ(1, rb.written);
-    EXPECT_EQ(1, rb.unchanged);
+    // The common files are written once: the second phone finds them as wanted.
+    EXPECT_EQ(4, ra.written);
+    EXPECT_EQ(2, rb.written);
+    EXPECT_EQ(2, rb.unchanged);
     EXPECT_TRUE(hasLine(readFile(out_ / "yealink/001565aabbcc.cfg"), "account.1.user_name = 1001"));
     EXPECT_TRUE(hasLine(readFile(out_ / "yealink/001565112233.cfg"), "account.1.user_name = 1001"));
     EXPECT_TRUE(listDir(out_ / ".phoneprov-tmp").empty());
@@ -659,7 +674,7 @@ TEST_F(Provisioner, commonFilesStayCurrentAcrossPhones) {
     auto p = build();
     OutputDir out(out_.path());
     json dev = device();
-    const std::string common = out_ / "yealink/y000000000028.cfg";
+    const std::string common = out_ / "yealink/y000000000066.cfg";
     int n = 0;
     auto phone = [&] {
         Mac mac = kMac;
@@ -668,25 +683,26 @@ TEST_F(Provisioner, commonFilesStayCurrentAcrossPhones) {
     };
     RenderOutcome first = phone();
     ASSERT_TRUE(first.ok()) << first.errors[0];
-    ASSERT_EQ(3, first.written);  // its own file, y000000000000.cfg and the model's
+    // Its own two files (<mac>.boot, <mac>.cfg), y000000000000.boot and .cfg, the model's.
+    ASSERT_EQ(5, first.written);
     const std::string want = readFile(common);
     ASSERT_FALSE(want.empty());
     struct Step {
         const char* what;
         std::function<void()> before;
-        int written;  ///< the new phone's own file plus the common file when rewritten
+        int written;  ///< the new phone's own two files plus the common file when rewritten
     };
     const std::vector<Step> steps = {
-        {"untouched", [] {}, 1},
-        {"deleted", [&] { ASSERT_EQ(0, ::unlink(common.c_str())); }, 2},
-        {"untouched after restore", [] {}, 1},
-        {"edited", [&] { writeFile(common, "tampered\n"); }, 2},
+        {"untouched", [] {}, 2},
+        {"deleted", [&] { ASSERT_EQ(0, ::unlink(common.c_str())); }, 3},
+        {"untouched after restore", [] {}, 2},
+        {"edited", [&] { writeFile(common, "tampered\n"); }, 3},
         {"replaced, same bytes", [&] {
              writeFile(common + ".x", want);
              ASSERT_EQ(0, ::chmod((common + ".x").c_str(), 0640));
              ASSERT_EQ(0, ::rename((common + ".x").c_str(), common.c_str()));
-         }, 1},  // read and found equal: unchanged, not rewritten
-        {"untouched again", [] {}, 1},
+         }, 2},  // read and found equal: unchanged, not rewritten
+        {"untouched again", [] {}, 2},
     };
     for (const Step& s : steps) {
         SCOPED_TRACE(s.what);
@@ -694,9 +710,9 @@ TEST_F(Provisioner, commonFilesStayCurrentAcrossPhones) {
         RenderOutcome r = phone();
         EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
         EXPECT_EQ(s.written, r.written);
-        EXPECT_EQ(3, r.written + r.unchanged);
+        EXPECT_EQ(5, r.written + r.unchanged);
         EXPECT_NE(r.files.end(), std::find(r.files.begin(), r.files.end(),
-                                           "yealink/y000000000028.cfg"));
+                                           "yealink/y000000000066.cfg"));
         EXPECT_EQ(want, readFile(common));
     }
 }
@@ -713,7 +729,7 @@ TEST_F(Provisioner, manyModelsBeyondTheCommonCache) {
     for (size_t i = 0; i < Provisioning::kMaxCommonKeys + 50; ++i) {
         RenderOutcome r = p->render(out, id("yealink"), "X" + std::to_string(i), kMac, "", nullptr);
         ASSERT_TRUE(r.ok()) << i;
-        ASSERT_EQ(1, r.written + r.unchanged) << i;
+        ASSERT_EQ(2, r.written + r.unchanged) << i;  // y000000000000.boot and .cfg
     }
     writeFile(out_ / "yealink/y000000000000.cfg", "tampered");
     RenderOutcome r = p->render(out, id("yealink"), "Xnew", kMac, "", nullptr);
@@ -812,15 +828,16 @@ TEST_F(Provisioner, deviceStampsNameThePerDeviceFiles) {
     for (int round = 0; round < 2; ++round) {
         RenderOutcome r = p->render(out, id("yealink"), "", kMac, "10.0.0.50", &dev);
         ASSERT_TRUE(r.ok());
-        EXPECT_EQ(round == 0 ? 2 : 0, r.written);
-        ASSERT_EQ(1u, r.deviceStamps.size()) << round;
-        EXPECT_EQ("yealink/001565aabbcc.cfg", r.deviceStamps[0].first);
+        EXPECT_EQ(round == 0 ? 4 : 0, r.written);
+        ASSERT_EQ(2u, r.deviceStamps.size()) << round;
+        EXPECT_EQ("yealink/001565aabbcc.boot", r.deviceStamps[0].first);
+        EXPECT_EQ("yealink/001565aabbcc.cfg", r.deviceStamps[1].first);
         struct stat st;
         ASSERT_EQ(0, ::stat((out_ / "yealink/001565aabbcc.cfg").c_str(), &st));
-        EXPECT_EQ(st.st_ino, r.deviceStamps[0].second.ino);
-        EXPECT_EQ(st.st_size, r.deviceStamps[0].second.size);
+        EXPECT_EQ(st.st_ino, r.deviceStamps[1].second.ino);
+        EXPECT_EQ(st.st_size, r.deviceStamps[1].second.size);
         OutputDir::Batch b = out.begin();
-        EXPECT_TRUE(b.unchangedSince("yealink", "001565aabbcc.cfg", r.deviceStamps[0].second));
+        EXPECT_TRUE(b.unchangedSince("yealink", "001565aabbcc.cfg", r.deviceStamps[1].second));
     }
     // Without reservation data: no per-device file, so nothing to stamp.
     RenderOutcome none = p->render(out, id("yealink"), "", kMac, "10.0.0.50", nullptr);
@@ -860,4 +877,177 @@ TEST_F(Provisioner, unknownModelsNameNoFiles) {
     EXPECT_EQ(known, files);
     EXPECT_EQ(std::vector<std::string>({"snom/001565AABBCC.xml"}),
               p->deviceFiles(id("snom"), "D999", kMac));
+}
+
+// Every account the reservation lists, each in its own keys, up to the model's line
+// count: Grandstream's P-values per account (account-keys), AudioCodes' lines from 0,
+// Gigaset's five-digit handsets, Avaya's one identity.
+TEST_F(Provisioner, everyAccountInItsOwnKeys) {
+    auto p = build();
+    json dev = {{"sip-server", "pbx"}, {"accounts", json::array()}};
+    for (int i = 1; i <= 10; ++i) {
+        dev["accounts"].push_back({{"user", "u" + std::to_string(i)}, {"password", "p" + std::to_string(i)}});
+    }
+    struct Case {
+        int line_;
+        const char* vendor;
+        const char* model;
+        const char* file;
+        std::vector<std::string> present;
+        std::vector<std::string> absent;
+    };
+    const Case cases[] = {
+        {__LINE__, "grandstream", "GXP1630", "cfg001565aabbcc.xml",
+         {"    <P35>u1</P35>", "    <P404>u2</P404>", "    <P406>p2</P406>", "    <P504>u3</P504>",
+          "    <P130>0</P130>"},
+         {"u4", "<P448>"}},  // GXP1630: 3 lines
+        {__LINE__, "grandstream", "GXP1610", "cfg001565aabbcc.xml", {"    <P35>u1</P35>"}, {"u2"}},
+        {__LINE__, "grandstream", "HT8XX", "cfg001565aabbcc.xml",
+         {"    <P35>u1</P35>", "    <P404>u2</P404>", "    <P504>u3</P504>"}, {"u4"}},
+        {__LINE__, "audiocodes", "", "001565aabbcc.cfg",
+         {"voip/line/0/id=u1", "voip/line/1/id=u2", "voip/line/9/auth_password=p10"}, {}},
+        {__LINE__, "gigaset", "N870_IP_PRO", "001565aabbcc.xml",
+         {"    <param name=\"SipAccount.00001.UserName\" value=\"u1\"/>",
+          "    <param name=\"SipAccount.00010.UserName\" value=\"u10\"/>"},
+         {"000010"}},
+        {__LINE__, "avaya", "", "001565aabbcc.cfg", {"SET SIP_USER_ID \"u1\""}, {"u2"}},
+        {__LINE__, "htek", "UC926", "cfg001565aabbcc.xml",
+         {"    <P35 para=\"Account1_SipUserId\">u1</P35>",
+          "    <P735 para=\"Account2_SipUserId\">u2</P735>"},
+         {"u3"}},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.line_);
+        std::vector<std::string> errors;
+        int skipped = 0;
+        auto files = p->renderFiles(id(c.vendor), c.model, kMac, "", &dev, errors, skipped);
+        ASSERT_TRUE(errors.empty()) << errors[0];
+        std::string text;
+        for (const auto& f : files) {
+            if (f.name == c.file) {
+                text = f.content;
+            }
+        }
+        ASSERT_FALSE(text.empty()) << c.file;
+        for (const auto& l : c.present) {
+            EXPECT_TRUE(hasLine(text, l)) << l << "\n" << text;
+        }
+        for (const auto& a : c.absent) {
+            EXPECT_EQ(std::string::npos, text.find(a)) << a << "\n" << text;
+        }
+        EXPECT_EQ(std::string::npos, text.find("<>")) << "an account without keys rendered";
+    }
+}
+
+// Avaya's option 242 from base-url: host, port and path (HTTPDIR is relative to the root).
+TEST_F(Provisioner, avayaOption242FromBaseUrl) {
+    struct Case {
+        int line_;
+        const char* baseUrl;
+        const char* want;
+    };
+    const Case cases[] = {
+        {__LINE__, "http://127.0.0.1:8080/prov", "HTTPSRVR=127.0.0.1,HTTPPORT=8080,HTTPDIR=prov/avaya"},
+        {__LINE__, "http://prov.example.com", "HTTPSRVR=prov.example.com,HTTPPORT=80,HTTPDIR=avaya"},
+        {__LINE__, "http://10.0.0.1/a/b/", "HTTPSRVR=10.0.0.1,HTTPPORT=80,HTTPDIR=a/b/avaya"},
+        {__LINE__, "https://10.0.0.1/p", "HTTPSRVR=10.0.0.1,HTTPPORT=443,HTTPDIR=p/avaya"},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.line_);
+        config_ = parseConfig(json{{"output-dir", out_.path()}, {"base-url", c.baseUrl}});
+        auto p = build();
+        const auto& opts = p->options(id("avaya"), "");
+        ASSERT_EQ(1u, opts.size());
+        EXPECT_EQ(242, opts[0].code);
+        EXPECT_EQ(c.want, std::string(opts[0].data.begin(), opts[0].data.end()));
+    }
+}
+
+// Time zones: the values each vendor reads come from the system tzdata; a zone a
+// vendor cannot express is a load-time warning naming the vendor and the zone.
+TEST_F(Provisioner, timeZonesFromTzdata) {
+    config_.defaults = {{"timezone", "Europe/Berlin"}};
+    auto p = build();
+    EXPECT_TRUE(warnings_.empty()) << warnings_[0];
+    json v = p->variables(id("yealink"), "", kMac, "", nullptr, true);
+    EXPECT_EQ("+1", v["timezone-offset"]);
+    EXPECT_EQ("CET-1CEST,M3.5.0,M10.5.0/3", v["timezone-posix"]);
+    std::vector<std::string> errors;
+    int skipped = 0;
+    auto files = p->renderFiles(id("grandstream"), "GXP1628", kMac, "", nullptr, errors, skipped);
+    bool found = false;
+    for (const auto& f : files) {
+        if (f.name == "cfg.xml") {
+            found = true;
+            EXPECT_TRUE(hasLine(f.content, "    <P246>CET-1CEST,M3.5.0,M10.5.0/3</P246>")) << f.content;
+            EXPECT_TRUE(hasLine(f.content, "    <P64>customize</P64>")) << f.content;
+        }
+    }
+    EXPECT_TRUE(found);
+    // The reservation's own zone, and an explicit value that wins.
+    json dev = {{"timezone", "Asia/Kolkata"}};
+    v = p->variables(id("yealink"), "", kMac, "", &dev, false);
+    EXPECT_EQ("+5:30", v["timezone-offset"]);
+    EXPECT_FALSE(v.contains("timezone-dst"));
+    dev["timezone-offset"] = "+6";
+    EXPECT_EQ("+6", p->variables(id("yealink"), "", kMac, "", &dev, false)["timezone-offset"]);
+
+    // Greenland changes at -1:00 local time: Yealink's start hour is 0-23.
+    config_.defaults = {{"timezone", "America/Nuuk"}};
+    p = build();
+    auto named = [&](const std::string& what) {
+        return (std::count_if(warnings_.begin(), warnings_.end(), [&](const std::string& w) {
+            return (w.find(what) != std::string::npos);
+        }));
+    };
+    EXPECT_EQ(1, named("vendor 'yealink' cannot express timezone 'America/Nuuk'")) << warnings_.size();
+    EXPECT_EQ(0, named("'grandstream'"));  // a POSIX string expresses any zone
+    config_.defaults = {{"timezone", "Mars/Olympus_Mons"}};
+    p = build();
+    EXPECT_EQ(1, named("vendor 'yealink': timezone 'Mars/Olympus_Mons' is not in the system tzdata"));
+    EXPECT_EQ(1, named("vendor 'grandstream': timezone 'Mars/Olympus_Mons'"));
+    EXPECT_EQ(0, named("'snom'"));  // reads no derived variable
+}
+
+// A vendor's longest value for a derived variable (max-length): a zone whose value is
+// longer is a load-time warning naming the vendor, the zone and the value.
+TEST(MaxLength, longerTimeZoneValueWarns) {
+    TempDir out;
+    Config config = baseConfig(out.path());
+    TempDir dir;
+    ::mkdir((dir / "acme").c_str(), 0755);
+    ::mkdir((dir / "acme/templates").c_str(), 0755);
+    writeFile(dir / "acme/templates/common.mustache", "tz = {{timezone-posix}}\n");
+    json profile = {{"id", "acme"},
+                    {"name", "Acme"},
+                    {"phones-only", true},
+                    {"oui-prefixes", {"00:11:22"}},
+                    {"dir", "acme"},
+                    {"format", "kv"},
+                    {"max-length", {{"timezone-posix", 10}}},
+                    {"files", json::array({{{"name", "common.cfg"}, {"template", "templates/common.mustache"}}})}};
+    writeFile(dir / "acme/profile.json", profile.dump());
+    struct Case {
+        int line_;
+        const char* zone;
+        bool warns;
+    };
+    const Case cases[] = {
+        {__LINE__, "Europe/Berlin", true},  // CET-1CEST,M3.5.0,M10.5.0/3
+        {__LINE__, "Asia/Kolkata", false},  // IST-5:30
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.line_);
+        config.defaults = {{"timezone", c.zone}};
+        std::vector<std::string> warnings;
+        Provisioning::build(Catalogue::load(dir.path()), config, warnings);
+        if (c.warns) {
+            ASSERT_EQ(1u, warnings.size());
+            EXPECT_EQ(std::string("vendor 'acme' cannot express timezone '") + c.zone +
+                          "': timezone-posix 'CET-1CEST,M3.5.0,M10.5.0/3' is longer than 10 characters",
+                      warnings[0]);
+        } else {
+            EXPECT_TRUE(warnings.empty()) << warnings[0];
+        }
+    }
 }
