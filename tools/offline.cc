@@ -9,6 +9,7 @@
 #include <params.h>
 #include <provisioner.h>
 #include <reservations.h>
+#include <token.h>
 
 #include <nlohmann/json.hpp>
 
@@ -207,7 +208,14 @@ int cmdRender(int argc, char** argv) {
         std::string outDir = a.get("output", c.outputDir);
         Identifier id = makeIdentifier(c.profilesDir, c.registryDir, c.ouiPrefixes);
         std::vector<std::string> warnings;
-        ProvisioningPtr prov = Provisioning::build(id.cataloguePtr(), c, warnings);
+        // The hook's site key: the same per-device folders as the hook's.
+        SiteKey key;
+        std::string keyError;
+        if (c.deviceTokens && !key.load(c.keyFile, keyError)) {
+            std::fprintf(stderr, "error: %s: per-device files are rendered without credentials\n",
+                         keyError.c_str());
+        }
+        ProvisioningPtr prov = Provisioning::build(id.cataloguePtr(), c, warnings, &key);
         for (const auto& w : warnings) {
             std::fprintf(stderr, "warning: %s\n", w.c_str());
         }
@@ -338,6 +346,32 @@ int cmdRender(int argc, char** argv) {
     }
 }
 
+int cmdKeygen(int argc, char** argv) {
+    try {
+        Args a(argc, argv, {"out"}, {"help", "force"});
+        if (a.has("help")) {
+            std::printf("usage: phoneprov keygen [--out FILE] [--force]\n"
+                        "Writes a new site key (32 random bytes, mode 0600) to FILE (default\n"
+                        "/var/lib/kea-phoneprov/site.key), atomically; an existing file is kept\n"
+                        "unless --force. The key names every phone's per-device folder: a new\n"
+                        "key moves every folder (phones learn the new URL at their next DHCP\n"
+                        "exchange). HA peers share one key file.\n");
+            return (0);
+        }
+        const std::string path = a.get("out", Config().keyFile);
+        std::string error = writeSiteKey(path, a.has("force"));
+        if (!error.empty()) {
+            std::fprintf(stderr, "phoneprov keygen: %s\n", error.c_str());
+            return (1);
+        }
+        std::printf("wrote %s (mode 0600)\n", path.c_str());
+        return (0);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "phoneprov keygen: %s\n", e.what());
+        return (1);
+    }
+}
+
 int cmdValidate(int argc, char** argv) {
     try {
         Args a(argc, argv, {"profiles-dir", "config", "registry-dir"}, {"help"});
@@ -367,7 +401,10 @@ int cmdValidate(int argc, char** argv) {
         CataloguePtr catalogue = Catalogue::load(c.profilesDir);
         OuiRegistry::build(a.get("registry-dir", ""), *catalogue);
         std::vector<std::string> warnings;
-        ProvisioningPtr prov = Provisioning::build(catalogue, c, warnings);
+        // A sample key: per-device folders (and the options naming them) are checked too.
+        SiteKey sampleKey;
+        sampleKey.set(std::string(kSiteKeyBytes, 'k'));
+        ProvisioningPtr prov = Provisioning::build(catalogue, c, warnings, &sampleKey);
         for (const auto& w : warnings) {
             std::printf("warning: %s\n", w.c_str());
         }

@@ -158,6 +158,8 @@ done
 [ "$(stat -c '%a %U:%G' "$STATE")" = "755 root:root" ] || pp_fail "$STATE is $(stat -c '%a %U:%G' "$STATE")"
 [ "$(stat -c '%a %U:%G' "$WWW")" = "2750 _kea:$PP_GROUP" ] || pp_fail "$WWW is $(stat -c '%a %U:%G' "$WWW")"
 for u in _kea www-data tftp; do in_group "$u" || pp_fail "$u is not in group $PP_GROUP"; done
+# The site key (hook parameter key-file's default): 32 bytes, read by Kea's user only.
+[ "$(stat -c '%a %U %s' "$STATE/site.key")" = "600 _kea 32" ] || pp_fail "$STATE/site.key is $(stat -c '%a %U %s' "$STATE/site.key")"
 dpkg-query -W -f='${Conffiles}' "$PKG" | grep -q '/etc/nginx/snippets/kea-phoneprov.conf ' || pp_fail "conffile not registered"
 [ "$(/usr/bin/phoneprov --version)" = "phoneprov $VERSION" ] || pp_fail "phoneprov --version"
 /usr/bin/phoneprov validate > "$WORK/validate.log" 2>&1 || { cat "$WORK/validate.log"; pp_fail "phoneprov validate with the installed profiles"; }
@@ -166,7 +168,7 @@ if command -v groff > /dev/null; then
     [ -z "$(groff -man -Tutf8 -ww -z "$WORK/phoneprov.1" 2>&1)" ] || pp_fail "man page warnings"
 fi
 grep -q '^\.TH PHONEPROV 1' "$WORK/phoneprov.1" || pp_fail "man page header"
-for cmd in identify render validate simulate pnp resync; do
+for cmd in identify render keygen validate simulate pnp resync; do
     grep -qx "\.SS $cmd" "$WORK/phoneprov.1" || pp_fail "the man page lacks $cmd"
 done
 
@@ -176,7 +178,7 @@ EXAMPLE="$DOC/examples/quickstart.json"
 [ "$(jq -r '.Dhcp4["hooks-libraries"][0].parameters["output-dir"]' "$EXAMPLE")" = "$WWW" ] || pp_fail "example's output-dir"
 HTTP=$(pp_free_port 18280)
 python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$EXAMPLE" "$WORK/kea.json" --work "$WORK" \
-    --out "$WWW" --hook "$HOOK" --http-port "$HTTP"
+    --out "$WWW" --hook "$HOOK" --http-port "$HTTP" --key-file "$STATE/site.key"
 ! grep -q -e profiles-dir -e "$SOURCE_DIR" -e "$BUILD_DIR" "$WORK/kea.json" || pp_fail "the config names a non-installed path"
 kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
 # Kea's pid and lock files go to $WORK/kea, its log to $WORK (log4cplus puts a
