@@ -14,6 +14,8 @@ const char* counterName(Counter c) {
         return ("renders");
     case Counter::RenderFailures:
         return ("render-failures");
+    case Counter::VendorConflicts:
+        return ("vendor-conflicts");
     case Counter::Count:
         break;
     }

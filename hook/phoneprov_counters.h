@@ -17,7 +17,7 @@ namespace isc {
 namespace phoneprov {
 
 /// @brief What is counted per vendor (the suffix of the statistic's name).
-enum class Counter : int { Identified = 0, Injected, Renders, RenderFailures, Count };
+enum class Counter : int { Identified = 0, Injected, Renders, RenderFailures, VendorConflicts, Count };
 
 /// @brief The statistic suffix of a counter ("phones-identified", ...).
 const char* counterName(Counter c);
