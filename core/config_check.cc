@@ -1,5 +1,6 @@
 // Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
 #include "config_check.h"
+#include "token.h"
 
 #include "json_check.h"
 #include "prefix.h"
@@ -174,7 +175,13 @@ CheckedConfig checkConfig(const nlohmann::json& params, const CheckOptions& opti
         // prefixes still work).
         out.registry = OuiRegistry::build(out.config.registryDir, *catalogue, admin);
         out.registryMissing = out.registry->stats().missingFiles;
-        out.provisioning = Provisioning::build(catalogue, out.config, out.warnings);
+        // The site key: never a reason to leave anything out (a missing key degrades
+        // per-device files to no secrets, loudly).
+        SiteKey key;
+        if (out.config.deviceTokens && !key.load(out.config.keyFile, out.keyError)) {
+            key = SiteKey();
+        }
+        out.provisioning = Provisioning::build(catalogue, out.config, out.warnings, &key);
         out.catalogue = catalogue;
     } catch (const std::exception& e) {
         return (fail(located(e.what(), options)));

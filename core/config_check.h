@@ -64,6 +64,10 @@ struct CheckedConfig {
     CataloguePtr catalogue;
     OuiRegistryPtr registry;
     ProvisioningPtr provisioning;
+    /// Why the site key (key-file) cannot be used, "" when it can or device-tokens is
+    /// off. Not an error that leaves anything out: per-device files are then rendered
+    /// without secrets and options carry no token (PHONEPROV_KEY_FILE_UNUSABLE).
+    std::string keyError;
 };
 
 /// @brief Checks hook parameters and builds the catalogue, registry and plan from

@@ -15,6 +15,11 @@ namespace phoneprov {
 struct EncodedOption {
     uint8_t code = 0;
     std::vector<uint8_t> data;
+    /// Where a phone's token (kTokenChars bytes) goes in `data`: an option whose
+    /// value names `device-url` or `device-dir` is encoded once with a placeholder
+    /// of the token's length (lengths of sub-options stay right), and each phone's
+    /// token is copied over it on the DHCP path.
+    std::vector<uint16_t> tokenAt;
     bool operator==(const EncodedOption& o) const { return (code == o.code && data == o.data); }
 };
 

@@ -22,6 +22,8 @@ const std::vector<Keyword> kTopKeywords = {
     {"vendors", JType::Map, false},
     {"oui-prefixes", JType::Map, false},
     {"provision-unknown", JType::Bool, false},
+    {"device-tokens", JType::Bool, false},
+    {"key-file", JType::String, false},
     {"file-group", JType::String, false},
     {"render", JType::Bool, false},
     {"render-reserved", JType::Bool, false},
@@ -231,6 +233,11 @@ Config parseConfig(const nlohmann::json& params) {
         }
     }
     c.provisionUnknown = getBool(params, "provision-unknown", false);
+    c.deviceTokens = getBool(params, "device-tokens", true);
+    c.keyFile = getString(params, "key-file", c.keyFile);
+    if (c.keyFile.empty() || c.keyFile[0] != '/') {
+        throw ConfigError(where + ": 'key-file' '" + c.keyFile + "' must be an absolute path");
+    }
     c.render = getBool(params, "render", true);
     c.renderReserved = getBool(params, "render-reserved", true);
     c.resyncOnChange = getBool(params, "resync-on-change", false);

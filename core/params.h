@@ -51,6 +51,11 @@ struct Config {
     std::map<std::string, VendorOverride> vendors;
     std::vector<std::pair<std::string, std::string>> ouiPrefixes;  ///< prefix -> vendor id
     bool provisionUnknown = false;
+    /// Per-device files under base-url/<dir>/<token>/ (token: HMAC of the MAC under
+    /// the site key), the token given to the phone in its DHCP options only.
+    bool deviceTokens = true;
+    /// The site key (0600, `phoneprov keygen`); shared by HA peers.
+    std::string keyFile = "/var/lib/kea-phoneprov/site.key";
     std::string fileGroup;
     int renderThreads = 2;
     int renderNice = 10;       ///< the render workers' nice value (0: the packet thread's)

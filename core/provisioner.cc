@@ -22,10 +22,29 @@ bool controlKey(const std::string& k) {
     return (k == "vendor" || k == "model" || k == "options");
 }
 
-bool secretKey(const std::string& k) {
-    return (k == "accounts" || k.find("password") != std::string::npos ||
-            k.find("secret") != std::string::npos);
+/// @brief Whether a word of a dash-separated name is `word`.
+bool hasWord(const std::string& k, const std::string& word) {
+    for (size_t at = k.find(word); at != std::string::npos; at = k.find(word, at + 1)) {
+        bool start = at == 0 || k[at - 1] == '-' || k[at - 1] == '_';
+        size_t end = at + word.size();
+        bool stop = end == k.size() || k[end] == '-' || k[end] == '_';
+        if (start && stop) {
+            return (true);
+        }
+    }
+    return (false);
 }
+
+}  // namespace
+
+bool secretVariable(const std::string& k) {
+    return (k == "accounts" || k.find("password") != std::string::npos ||
+            k.find("passwd") != std::string::npos || k.find("secret") != std::string::npos ||
+            k.find("credential") != std::string::npos || hasWord(k, "key") ||
+            hasWord(k, "pin") || hasWord(k, "token"));
+}
+
+namespace {
 
 std::string asText(const nlohmann::json& v) {
     if (v.is_string()) {
@@ -181,10 +200,16 @@ bool templateNames(std::string_view text, std::string_view name) {
 
 std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
                                                         const Config& config,
-                                                        std::vector<std::string>& warnings) {
+                                                        std::vector<std::string>& warnings,
+                                                        const SiteKey* key) {
     std::shared_ptr<Provisioning> p(new Provisioning);
     p->catalogue_ = catalogue;
     p->config_ = config;
+    if (key && key->valid() && config.deviceTokens) {
+        p->key_ = *key;
+    }
+    // Where a phone's token goes in its options: bytes that no URL holds.
+    const std::string placeholder(kTokenChars, '\x01');
     const auto& vendors = catalogue->vendors();
     for (const auto& o : config.vendors) {
         if (catalogue->find(o.first) < 0) {
@@ -213,19 +238,28 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
         if (over) {
             mergeInto(plan.variables, over->variables);
         }
+        const std::string vendorPath = basePath.empty() ? v.dir
+                                       : v.dir.empty()  ? basePath
+                                                        : basePath + "/" + v.dir;
         OptionVars ovars = {{"base-url", config.baseUrl}, {"vendor-url", plan.vendorUrl},
                             {"tftp-server", config.tftpServer}, {"vendor", v.id},
                             {"dir", v.dir}, {"model", ""}, {"base-host", baseHost},
                             {"base-port", basePort}, {"base-path", basePath},
-                            {"vendor-path", basePath.empty() ? v.dir
-                                            : v.dir.empty() ? basePath
-                                                            : basePath + "/" + v.dir}};
-        auto encode = [&](const std::vector<OptionSpec>& specs, const std::string& where) {
+                            {"vendor-path", vendorPath}, {"device-url", plan.vendorUrl},
+                            {"device-dir", v.dir}, {"device-path", vendorPath}};
+        // The same options with the placeholder where the token goes.
+        OptionVars tvars = ovars;
+        tvars["device-url"] = plan.vendorUrl + placeholder + "/";
+        tvars["device-dir"] = v.dir.empty() ? placeholder : v.dir + "/" + placeholder;
+        tvars["device-path"] = vendorPath.empty() ? placeholder : vendorPath + "/" + placeholder;
+        bool namesToken = false;
+        auto encodeWith = [&](const OptionVars& vars, const std::vector<OptionSpec>& specs,
+                              const std::string& where, std::vector<std::string>& warnings) {
             std::vector<EncodedOption> out;
             for (size_t k = 0; k < specs.size(); ++k) {
                 std::string w = where + "[" + std::to_string(k) + "]";
                 try {
-                    EncodedOption e = encodeOption(specs[k], ovars, w);
+                    EncodedOption e = encodeOption(specs[k], vars, w);
                     auto same = std::find_if(out.begin(), out.end(), [&](const EncodedOption& x) {
                         return (x.code == e.code);
                     });
@@ -246,6 +280,26 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
             }
             return (out);
         };
+        auto encode = [&](const std::vector<OptionSpec>& specs, const std::string& where) {
+            return (encodeWith(ovars, specs, where, warnings));
+        };
+        // The list for a phone with a token, its placeholders found (warnings were
+        // given by the plain list already).
+        auto encodeToken = [&](const std::vector<OptionSpec>& specs, const std::string& where) {
+            std::vector<std::string> again;
+            std::vector<EncodedOption> out = encodeWith(tvars, specs, where, again);
+            for (EncodedOption& e : out) {
+                auto at = std::search(e.data.begin(), e.data.end(), placeholder.begin(),
+                                      placeholder.end());
+                while (at != e.data.end()) {
+                    e.tokenAt.push_back(static_cast<uint16_t>(at - e.data.begin()));
+                    at = std::search(at + kTokenChars, e.data.end(), placeholder.begin(),
+                                     placeholder.end());
+                }
+                namesToken = namesToken || !e.tokenAt.empty();
+            }
+            return (out);
+        };
         std::vector<OptionSpec> specs = (over && over->hasOptions) ? over->options : v.options;
         if (over) {
             specs.insert(specs.end(), over->addOptions.begin(), over->addOptions.end());
@@ -253,6 +307,7 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
         // Errors name where the options came from: the hook parameters or the profile.
         bool fromParams = over && (over->hasOptions || !over->addOptions.empty());
         plan.options = encode(specs, (fromParams ? "phoneprov.vendors." : "") + v.id + ".options");
+        plan.tokenOptions = encodeToken(specs, v.id + ".options");
         std::set<std::string> models;
         for (const auto& m : v.models) {
             models.insert(m.first);
@@ -284,13 +339,18 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
             }
             p->plans_[i].modelVariables[model] = mv;
             ovars["model"] = model;
+            tvars["model"] = model;
             if (mo && mo->hasOptions) {
-                plan.modelOptions[model] = encode(mo->options, "phoneprov.vendors." + v.id + ".models." +
-                                                                   model + ".options");
+                std::string where = "phoneprov.vendors." + v.id + ".models." + model + ".options";
+                plan.modelOptions[model] = encode(mo->options, where);
+                plan.modelTokenOptions[model] = encodeToken(mo->options, where);
             } else if (prof && prof->hasOptions) {
-                plan.modelOptions[model] = encode(prof->options, v.id + ".models." + model + ".options");
+                std::string where = v.id + ".models." + model + ".options";
+                plan.modelOptions[model] = encode(prof->options, where);
+                plan.modelTokenOptions[model] = encodeToken(prof->options, where);
             }
             ovars["model"] = "";
+            tvars["model"] = "";
         }
         auto compile = [&](const std::vector<FileSpec>& files) {
             for (const FileSpec& f : files) {
@@ -325,6 +385,17 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
             plan.usesAddress = plan.usesAddress || vm.second.from == "ip";
         }
         p->warnTimeZones(i, warnings);
+        if (!namesToken || !config.deviceTokens) {
+            plan.tokenOptions.clear();
+            plan.modelTokenOptions.clear();
+        } else if (!p->key_.valid()) {
+            plan.tokenOptions.clear();
+            plan.modelTokenOptions.clear();
+            plan.withhold = true;
+            p->degraded_ = true;
+        } else {
+            plan.deviceFolder = true;
+        }
     }
     return (p);
 }
@@ -415,8 +486,18 @@ void Provisioning::warnTimeZones(size_t vendor, std::vector<std::string>& warnin
     }
 }
 
-const std::vector<EncodedOption>& Provisioning::options(int vendor, const std::string& model) const {
+const std::vector<EncodedOption>& Provisioning::options(int vendor, const std::string& model,
+                                                       bool token) const {
     const VendorPlan& plan = plans_[vendor];
+    if (token && plan.deviceFolder) {
+        if (!model.empty() && !plan.modelTokenOptions.empty()) {
+            auto it = plan.modelTokenOptions.find(model);
+            if (it != plan.modelTokenOptions.end()) {
+                return (it->second);
+            }
+        }
+        return (plan.tokenOptions);
+    }
     if (!model.empty() && !plan.modelOptions.empty()) {
         auto it = plan.modelOptions.find(model);
         if (it != plan.modelOptions.end()) {
@@ -481,7 +562,7 @@ nlohmann::json Provisioning::variables(int vendor, const std::string& model, con
     }
     if (forCommon) {
         for (auto it = vars.begin(); it != vars.end();) {
-            if (secretKey(it.key())) {
+            if (secretVariable(it.key())) {
                 it = vars.erase(it);
             } else {
                 ++it;
@@ -504,6 +585,7 @@ nlohmann::json Provisioning::variables(int vendor, const std::string& model, con
     vars["ip"] = ip;
     vars["base-url"] = config_.baseUrl;
     vars["vendor-url"] = plan.vendorUrl;
+    vars["device-url"] = plan.vendorUrl;
     vars["tftp-server"] = config_.tftpServer;
     // Mustache treats every string as true: drop empty ones so that
     // {{#model}}...{{/model}} means "when the model is known".
@@ -544,7 +626,8 @@ Provisioning::CommonFile::Kind Provisioning::renderOne(const VendorProfile& v, c
 }
 
 std::shared_ptr<const Provisioning::CommonFiles>
-Provisioning::renderCommon(int vendor, const std::string& model) const {
+Provisioning::renderCommon(int vendor, const std::string& model,
+                           const std::string& deviceUrl) const {
     const VendorProfile& v = catalogue_->vendors()[vendor];
     const std::vector<FileSpec>& specs = filesFor(vendor, model);
     auto out = std::make_shared<CommonFiles>(specs.size());
@@ -556,6 +639,11 @@ Provisioning::renderCommon(int vendor, const std::string& model) const {
         nlohmann::json vars = variables(vendor, m, Mac{}, "", nullptr, true);
         for (const char* k : {"mac", "MAC", "mac-colon", "ip"}) {
             vars.erase(k);
+        }
+        if (!deviceUrl.empty()) {
+            // A copy in a phone's folder: the URLs it names stay in that folder.
+            vars["vendor-url"] = deviceUrl;
+            vars["device-url"] = deviceUrl;
         }
         return (vars);
     };
@@ -632,9 +720,10 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
                                                     const Mac& mac, const std::string& ip,
                                                     const nlohmann::json* device,
                                                     std::vector<std::string>& errors,
-                                                    int& skipped) const {
+                                                    int& skipped, bool foreign) const {
     std::vector<RenderedFile> out;
     const VendorProfile& v = catalogue_->vendors()[vendor];
+    const VendorPlan& plan = plans_[vendor];
     bool known = device != nullptr;
     bool refused = false;
     const std::vector<FileSpec>& specs = filesFor(vendor, model);
@@ -645,10 +734,19 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
             known = false;
             refused = true;
             device = nullptr;
-            // Per-device files stay as they are; common files are still rendered.
-            for (const FileSpec& f : specs) {
-                skipped += f.perDevice ? 1 : 0;
-            }
+        }
+    }
+    if (foreign) {
+        // Another vendor owns this phone: its credentials go to that vendor's files
+        // only, and no file here is tied to its MAC.
+        known = false;
+        refused = true;
+        device = nullptr;
+    }
+    if (refused) {
+        // Per-device files stay as they are; common files are still rendered.
+        for (const FileSpec& f : specs) {
+            skipped += f.perDevice ? 1 : 0;
         }
     }
     // Common files are those of a known model (or the vendor's): their names and
@@ -657,9 +755,22 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
     std::shared_ptr<const CommonFiles> commons = commonFiles(vendor, named);
     nlohmann::json deviceVars;
     nlohmann::json nameVars;  // per-device names: without an unknown model
-    bool deviceOk = known || config_.provisionUnknown;
+    bool deviceOk = !foreign && (known || config_.provisionUnknown);
+    // A phone with reservation data of a vendor with per-device folders: its files
+    // in <dir>/<token>, the only place its URL (from its own DHCP answer) names.
+    const std::string token = known && plan.deviceFolder ? key_.token(mac) : "";
+    const std::string deviceDir = token.empty() ? v.dir : (v.dir.empty() ? token : v.dir + "/" + token);
     if (deviceOk) {
-        deviceVars = variables(vendor, model, mac, ip, device, false);
+        // A phone without reservation data (provision-unknown) is anyone who sends
+        // its MAC: its files carry no secret of any kind, as common files do. Nor do
+        // those of a vendor that would have per-device folders while the site key is
+        // missing (the names are computable from the MAC).
+        const bool strip = device == nullptr || plan.withhold || (plan.deviceFolder && token.empty());
+        deviceVars = variables(vendor, model, mac, ip, device, strip);
+        if (!token.empty()) {
+            deviceVars["vendor-url"] = plan.vendorUrl + token + "/";
+            deviceVars["device-url"] = plan.vendorUrl + token + "/";
+        }
         if (named != model) {
             nameVars = deviceVars;
             nameVars.erase("model");
@@ -686,6 +797,7 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
         switch (renderOne(v, f, deviceVars, escaping, file, error,
                           named != model ? &nameVars : nullptr)) {
         case CommonFile::Kind::File:
+            file.dir = deviceDir;
             out.push_back(std::move(file));
             break;
         case CommonFile::Kind::Error:
@@ -693,6 +805,24 @@ std::vector<RenderedFile> Provisioning::renderFiles(int vendor, const std::strin
             break;
         case CommonFile::Kind::Skip:
             break;
+        }
+    }
+    if (!token.empty()) {
+        // The phone fetches its common files from its folder too: copies there, each
+        // rendered with `vendor-url` naming the folder (a common file that names the
+        // provisioning URL, as Yealink's, Snom's and Panasonic's do, keeps the phone
+        // in it). Copies, not links: the writer refuses links in the tree, and a hard
+        // link would keep the old content after the next atomic replace.
+        std::shared_ptr<const CommonFiles> copies =
+            renderCommon(vendor, named, plan.vendorUrl + token + "/");
+        for (const CommonFile& c : *copies) {
+            if (c.kind == CommonFile::Kind::File) {
+                RenderedFile copy = c.file;
+                copy.dir = deviceDir;
+                copy.perDevice = true;
+                copy.hash = 0;
+                out.push_back(std::move(copy));
+            }
         }
     }
     return (out);
@@ -709,11 +839,11 @@ RenderOutcome Provisioning::render(const OutputDir& out, int vendor, const std::
 
 StagedRender Provisioning::stage(OutputDir::Batch& batch, int vendor, const std::string& model,
                                  const Mac& mac, const std::string& ip,
-                                 const nlohmann::json* device) const {
+                                 const nlohmann::json* device, bool foreign) const {
     StagedRender s;
     s.owner = this;
     std::vector<RenderedFile> files = renderFiles(vendor, model, mac, ip, device,
-                                                  s.outcome.errors, s.outcome.skipped);
+                                                  s.outcome.errors, s.outcome.skipped, foreign);
     s.outcome.failed = static_cast<int>(s.outcome.errors.size());
     for (const RenderedFile& f : files) {
         std::string path = f.dir.empty() ? f.name : f.dir + "/" + f.name;

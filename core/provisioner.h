@@ -8,6 +8,7 @@
 #include "options.h"
 #include "render.h"
 #include "safe_write.h"
+#include "token.h"
 
 #include <nlohmann/json.hpp>
 
@@ -79,15 +80,33 @@ public:
     /// @brief Builds the plan. Options whose variables are unset (a vendor that needs
     /// `tftp-server` when none is given) are left out with a warning.
     /// @throw ConfigError naming the key (unknown vendor, bad template...).
+    /// @param key the site key for per-device folders (device-tokens); nullptr or
+    /// an invalid key: no token anywhere, and the per-device files of vendors whose
+    /// options name `device-url` or `device-dir` are rendered without secrets
+    /// (tokensDegraded()).
     static std::shared_ptr<const Provisioning> build(CataloguePtr catalogue, const Config& config,
-                                                     std::vector<std::string>& warnings);
+                                                     std::vector<std::string>& warnings,
+                                                     const SiteKey* key = nullptr);
 
     const Catalogue& catalogue() const { return (*catalogue_); }
     const CataloguePtr& cataloguePtr() const { return (catalogue_); }
     const Config& config() const { return (config_); }
 
     /// @brief The options for a vendor and model (the model's own when it has them).
-    const std::vector<EncodedOption>& options(int vendor, const std::string& model) const;
+    /// @param token the list for a phone with a per-device folder: `device-url` and
+    /// `device-dir` hold a placeholder at EncodedOption::tokenAt (the phone's token
+    /// goes there); else they name the vendor's folder.
+    const std::vector<EncodedOption>& options(int vendor, const std::string& model,
+                                              bool token = false) const;
+    /// @brief Whether this vendor's phones with reservation data get a per-device
+    /// folder: device-tokens on, a site key, and options naming `device-url` or
+    /// `device-dir` (a vendor reading fixed names at the TFTP root has none).
+    bool deviceFolder(int vendor) const { return (plans_[vendor].deviceFolder); }
+    /// @brief device-tokens is on but the site key could not be read: vendors that
+    /// would have per-device folders get their per-device files without secrets.
+    bool tokensDegraded() const { return (degraded_); }
+    /// @brief The token of a MAC ("" without a site key).
+    std::string token(const Mac& mac) const { return (key_.token(mac)); }
     /// @brief Whether the vendor's options replace ones already in a response.
     bool overrideSubnet(int vendor) const { return (plans_[vendor].overrideSubnet); }
     /// @brief Whether the admin left this vendor enabled.
@@ -101,16 +120,22 @@ public:
 
     /// @brief The template variables for a phone, merged by precedence.
     /// @param device the reservation's `user-context.phoneprov` (nullptr: none).
-    /// @param forCommon strip secrets (accounts, passwords) for a common file.
+    /// @param forCommon strip secrets (secretVariable()) for a common file or a phone
+    /// without reservation data.
     nlohmann::json variables(int vendor, const std::string& model, const Mac& mac,
                              const std::string& ip, const nlohmann::json* device,
                              bool forCommon) const;
 
-    /// @brief Renders a phone's files in memory (no I/O).
+    /// @brief Renders a phone's files in memory (no I/O). A phone with reservation
+    /// data of a vendor with per-device folders gets its per-device files, and a copy
+    /// of each common file (with `vendor-url` naming the folder), in `<dir>/<token>`.
     /// @param errors receives one line per failed file.
+    /// @param foreign the vendor contradicts the one that owns the phone (its
+    /// reservation's pin, or its MAC's registry entry): no per-device file at all.
     std::vector<RenderedFile> renderFiles(int vendor, const std::string& model, const Mac& mac,
                                           const std::string& ip, const nlohmann::json* device,
-                                          std::vector<std::string>& errors, int& skipped) const;
+                                          std::vector<std::string>& errors, int& skipped,
+                                          bool foreign = false) const;
 
     /// @brief Renders and writes a phone's files beneath `out`.
     RenderOutcome render(const OutputDir& out, int vendor, const std::string& model,
@@ -121,7 +146,7 @@ public:
     /// nothing is visible until batch.commit(); then StagedRender::finish()).
     StagedRender stage(OutputDir::Batch& batch, int vendor, const std::string& model,
                        const Mac& mac, const std::string& ip,
-                       const nlohmann::json* device) const;
+                       const nlohmann::json* device, bool foreign = false) const;
 
     /// @brief Whether a model is one of the vendor's known models (its profile's
     /// `models`, or the hook's `vendors.<v>.models`).
@@ -172,15 +197,25 @@ private:
                                std::string& error,
                                const nlohmann::json* nameVars = nullptr) const;
     std::shared_ptr<const CommonFiles> commonFiles(int vendor, const std::string& model) const;
-    std::shared_ptr<const CommonFiles> renderCommon(int vendor, const std::string& model) const;
+    /// @param deviceUrl "" for the shared files; else the URL of a phone's folder,
+    /// given to the templates as `vendor-url` and `device-url`.
+    std::shared_ptr<const CommonFiles> renderCommon(int vendor, const std::string& model,
+                                                    const std::string& deviceUrl = "") const;
 
     struct VendorPlan {
         bool enabled = true;
         bool overrideSubnet = true;
         bool usesAddress = false;
+        bool deviceFolder = false;
+        /// Would have per-device folders but the site key is missing: its per-device
+        /// files are rendered without secrets (at their MAC-derived names).
+        bool withhold = false;
         std::string vendorUrl;
         std::vector<EncodedOption> options;
         std::unordered_map<std::string, std::vector<EncodedOption>> modelOptions;
+        /// With the token placeholder (deviceFolder only).
+        std::vector<EncodedOption> tokenOptions;
+        std::unordered_map<std::string, std::vector<EncodedOption>> modelTokenOptions;
         nlohmann::json variables;  ///< profile variables then hook vendor variables
         /// Per known model: profile, profile model, hook vendor, hook model variables.
         std::map<std::string, nlohmann::json> modelVariables;
@@ -193,6 +228,8 @@ private:
 
     CataloguePtr catalogue_;
     Config config_;
+    SiteKey key_;
+    bool degraded_ = false;
     std::vector<VendorPlan> plans_;
     std::map<std::string, std::unique_ptr<Template>> templates_;  ///< by folder/template path
 
@@ -210,6 +247,12 @@ private:
 };
 
 using ProvisioningPtr = std::shared_ptr<const Provisioning>;
+
+/// @brief Whether a variable is secret: `accounts`, any name holding `password`,
+/// `passwd`, `secret` or `credential`, or the word `key`, `pin` or `token`
+/// (`aes-key`, `admin-pin`). Secrets reach only the per-device files of a phone
+/// with reservation data: never a common file, never a provision-unknown file.
+bool secretVariable(const std::string& name);
 
 /// @brief Checks reservation data (`user-context.phoneprov`).
 /// @return "" when usable, else what is wrong (names the key, never a value).

@@ -27,6 +27,9 @@ struct RenderJob {
     std::string model;
     uint32_t ip = 0;  ///< IPv4 address in host byte order (0: unknown)
     uint64_t generation = 0;
+    /// The vendor owning the phone's MAC in the registry when option 60 named another
+    /// family (-1: no conflict): the phone gets no per-device file of `vendor`.
+    int owner = -1;
     /// The plan `vendor` indexes (kept alive across a reload of the catalogue);
     /// null: the worker's current one.
     std::shared_ptr<const Provisioning> plan;

@@ -124,6 +124,18 @@ std::atomic<unsigned long> tempCounter{0};
 
 }  // namespace
 
+bool safeSubdir(std::string_view subdir) {
+    size_t parts = 0;
+    for (size_t at = 0; at <= subdir.size(); ++parts) {
+        size_t slash = std::min(subdir.find('/', at), subdir.size());
+        if (parts >= 2 || !safeFileName(subdir.substr(at, slash - at))) {
+            return (false);
+        }
+        at = slash + 1;
+    }
+    return (true);
+}
+
 bool safeFileName(std::string_view name) {
     if (name.empty() || name.size() > 128) {
         return (false);
@@ -245,7 +257,20 @@ int OutputDir::Batch::dirFor(const std::string& sub, std::string& error) {
     if (it != dirs_.end()) {
         return (it->second);
     }
-    int fd = sub.empty() ? ::dup(root_) : openOrMakeDir(root_, sub.c_str(), 0750, out_->gid_);
+    int fd = -1;
+    size_t slash = sub.rfind('/');
+    if (sub.empty()) {
+        fd = ::dup(root_);
+    } else if (slash == std::string::npos) {
+        fd = openOrMakeDir(root_, sub.c_str(), 0750, out_->gid_);
+    } else {
+        // A per-device folder (<dir>/<token>): its parent first, kept open here too.
+        int parent = dirFor(sub.substr(0, slash), error);
+        if (parent < 0) {
+            return (-1);
+        }
+        fd = openOrMakeDir(parent, sub.c_str() + slash + 1, 0750, out_->gid_);
+    }
     if (fd < 0) {
         error = errText("open folder '" + sub + "'");
         return (-1);
@@ -261,7 +286,7 @@ size_t OutputDir::Batch::stage(std::string_view subdir, std::string_view name,
     Entry& e = entries_.back();
     e.state = State::Done;
     e.result.status = WriteStatus::Failed;
-    if (!safeFileName(name) || (!subdir.empty() && !safeFileName(subdir))) {
+    if (!safeFileName(name) || (!subdir.empty() && !safeSubdir(subdir))) {
         e.result.error = "refused unsafe file name";
         return (index);
     }
@@ -442,7 +467,7 @@ void OutputDir::Batch::commit() {
 
 bool OutputDir::Batch::unchangedSince(std::string_view subdir, std::string_view name,
                                       const FileStamp& stamp) {
-    if (!safeFileName(name) || (!subdir.empty() && !safeFileName(subdir)) || root_ < 0) {
+    if (!safeFileName(name) || (!subdir.empty() && !safeSubdir(subdir)) || root_ < 0) {
         return (false);
     }
     std::string error;
@@ -485,7 +510,7 @@ WriteResult OutputDir::Batch::result(size_t i) const {
 }
 
 bool OutputDir::read(std::string_view subdir, std::string_view name, std::string& out) const {
-    if (!safeFileName(name) || (!subdir.empty() && !safeFileName(subdir))) {
+    if (!safeFileName(name) || (!subdir.empty() && !safeSubdir(subdir))) {
         return (false);
     }
     Fd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -493,7 +518,13 @@ bool OutputDir::read(std::string_view subdir, std::string_view name, std::string
         return (false);
     }
     std::string sub(subdir);
-    Fd dir(sub.empty() ? ::dup(root.fd) : openDir(root.fd, sub.c_str()));
+    Fd dir(::dup(root.fd));
+    for (size_t at = 0; !sub.empty() && dir.fd >= 0 && at <= sub.size();) {
+        size_t slash = std::min(sub.find('/', at), sub.size());
+        Fd next(openDir(dir.fd, sub.substr(at, slash - at).c_str()));
+        std::swap(dir.fd, next.fd);
+        at = slash + 1;
+    }
     if (dir.fd < 0) {
         return (false);
     }

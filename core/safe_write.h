@@ -189,6 +189,10 @@ private:
 /// @brief True when `name` is one safe path component.
 bool safeFileName(std::string_view name);
 
+/// @brief Whether a folder beneath the output folder is one or two safe names
+/// joined by '/' (a vendor's folder, or a phone's token folder inside it).
+bool safeSubdir(std::string_view subdir);
+
 }  // namespace phoneprov
 
 #endif  // PHONEPROV_SAFE_WRITE_H

@@ -48,6 +48,7 @@ struct LastVerdict {
     uint8_t modelLen = 0;
     char model[33] = {};
     core::Mac mac;
+    int owner = -1;
     uint64_t generation = 0;
 };
 // initial-exec: a plain %fs-relative access. The default model for a dlopen'ed
@@ -68,6 +69,7 @@ void remember(const Pkt4& query, const PacketVerdict* v, uint64_t generation) {
     l.modelLen = static_cast<uint8_t>(std::min<size_t>(v->model.size(), 32));
     std::memcpy(l.model, v->model.data(), l.modelLen);
     l.mac = v->mac;
+    l.owner = v->owner;
 }
 
 /// @brief The verdict pkt4_receive left for this query on this thread.
@@ -84,6 +86,7 @@ bool recall(const Pkt4& query, bool& phone, PacketVerdict& v, uint64_t generatio
         v.vendor = l.vendor;
         v.model.assign(l.model, l.modelLen);
         v.mac = l.mac;
+        v.owner = l.owner;
     }
     return (true);
 }
@@ -175,6 +178,9 @@ PhoneProv::Plan PhoneProv::planFrom(const core::CheckedConfig& checked) const {
     plan.identifier.reset(new core::Identifier(checked.catalogue, checked.registry));
     plan.provisioning = checked.provisioning;
     plan.warnings = checked.warnings;
+    if (!checked.keyError.empty()) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_KEY_FILE_UNUSABLE).arg(checked.keyError);
+    }
     // Kea options built once; responses share them (packing only reads them).
     const core::Provisioning& prov = *plan.provisioning;
     const auto& vendors = checked.catalogue->vendors();
@@ -187,14 +193,16 @@ PhoneProv::Plan PhoneProv::planFrom(const core::CheckedConfig& checked) const {
         plan.keaOptions[&list] = std::move(out);
     };
     for (size_t v = 0; v < vendors.size(); ++v) {
-        prepare(prov.options(static_cast<int>(v), ""));
-        for (const auto& m : vendors[v].models) {
-            prepare(prov.options(static_cast<int>(v), m.first));
-        }
-        for (const auto& o : checked.config.vendors) {
-            if (o.first == vendors[v].id) {
-                for (const auto& m : o.second.models) {
-                    prepare(prov.options(static_cast<int>(v), m.first));
+        for (bool token : {false, true}) {
+            prepare(prov.options(static_cast<int>(v), "", token));
+            for (const auto& m : vendors[v].models) {
+                prepare(prov.options(static_cast<int>(v), m.first, token));
+            }
+            for (const auto& o : checked.config.vendors) {
+                if (o.first == vendors[v].id) {
+                    for (const auto& m : o.second.models) {
+                        prepare(prov.options(static_cast<int>(v), m.first, token));
+                    }
                 }
             }
         }
@@ -231,6 +239,7 @@ std::vector<std::string> PhoneProv::reload() {
         generation_.fetch_add(1, std::memory_order_relaxed);
     }
     warnings_ = plan.warnings;
+    buildTokens();  // the key may have changed
     // Another catalogue or registry can change every phone's files.
     renderReserved("reload");
     return (plan.warnings);  // the old set is freed here, outside the critical section
@@ -380,8 +389,56 @@ bool PhoneProv::configured(const ConstElementPtr& config) {
         hosts_options_ = options;
         hosts_generation_.fetch_add(1);
     }
+    buildTokens();
     renderReserved("configuration");
     return (classes);
+}
+
+void PhoneProv::buildTokens() {
+    // Main thread (configuration, reload): provisioning_ is ours to read.
+    bool any = false;
+    for (size_t v = 0; v < provisioning_->catalogue().vendors().size(); ++v) {
+        any = any || provisioning_->deviceFolder(static_cast<int>(v));
+    }
+    auto tokens = std::make_shared<TokenMap>();
+    core::HostIndexPtr index = hosts();
+    if (any) {
+        // One HMAC per reserved phone here, none on the DHCP path (100,000
+        // reservations: a fraction of a second).
+        tokens->reserve(index->withData());
+        for (const auto& h : index->all()) {
+            if (h.second.hasData) {
+                tokens->emplace(h.first, provisioning_->token(h.second.mac));
+            }
+        }
+    }
+    std::lock_guard<std::mutex> lock(hosts_mutex_);
+    tokens_ = std::move(tokens);
+    tokens_on_ = any;
+}
+
+std::string PhoneProv::tokenFor(const PacketVerdict& v) {
+    // A phone whose option 60 contradicts its MAC's vendor gets no per-device folder.
+    if (!tokens_on_.load(std::memory_order_relaxed) || v.owner >= 0 ||
+        !provisioning_->deviceFolder(v.vendor)) {
+        return (std::string());
+    }
+    std::shared_ptr<const TokenMap> tokens;
+    bool db = false;
+    {
+        std::lock_guard<std::mutex> lock(hosts_mutex_);
+        tokens = tokens_;
+        db = static_cast<bool>(host_db_);
+    }
+    if (tokens) {
+        auto it = tokens->find(v.mac.value());
+        if (it != tokens->end()) {
+            return (it->second);
+        }
+    }
+    // Reservations in a host database are not known here: every phone of the
+    // vendor gets its token (one HMAC); those without data find no folder.
+    return (db ? provisioning_->token(v.mac) : std::string());
 }
 
 void PhoneProv::renderReserved(const char* why) {
@@ -517,6 +574,9 @@ bool PhoneProv::identify(Pkt4& query, PacketVerdict& pv) {
     pv.vendor = v.vendor;
     pv.model = std::move(v.model);
     pv.mac = v.mac;
+    // Option 60 named another family than the MAC's registry entry (and no
+    // reservation pins the vendor): the MAC's owner is another vendor.
+    pv.owner = v.confidence == core::Confidence::Class && v.prefixVendor >= 0 ? v.prefixVendor : -1;
     counters_.bump(pv.vendor, Counter::Identified);
     return (true);
 }
@@ -558,12 +618,15 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
         index = hosts();
         host = index->find(v.mac);
     }
-    const auto& list = provisioning_->options(v.vendor, v.model);
+    // A phone with a per-device folder: the options naming it carry its token.
+    const std::string token = tokenFor(v);
+    const auto& list = provisioning_->options(v.vendor, v.model, !token.empty());
     auto prepared = kea_options_.find(&list);
     if (prepared != kea_options_.end()) {
         bool override = provisioning_->overrideSubnet(v.vendor);
         bool added = false;
-        for (const OptionPtr& opt : prepared->second) {
+        for (size_t i = 0; i < prepared->second.size(); ++i) {
+            OptionPtr opt = prepared->second[i];
             uint16_t code = opt->getType();
             if (host && std::find(host->optionCodes.begin(), host->optionCodes.end(), code) !=
                             host->optionCodes.end()) {
@@ -578,6 +641,14 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
                 }
                 while (response.delOption(code)) {
                 }
+            }
+            const core::EncodedOption& encoded = list[i];
+            if (!token.empty() && !encoded.tokenAt.empty()) {
+                OptionBuffer data(encoded.data.begin(), encoded.data.end());
+                for (uint16_t at : encoded.tokenAt) {
+                    std::memcpy(&data[at], token.data(), core::kTokenChars);
+                }
+                opt.reset(new Option(Option::V4, encoded.code, data));
             }
             response.addOption(opt);
             added = true;
@@ -711,6 +782,7 @@ void PhoneProv::maybeQueue(const PacketVerdict& v, const Pkt4& query, uint32_t i
     job.vendor = v.vendor;
     job.model = v.model;
     job.ip = ip;
+    job.owner = v.owner;
     job.generation = generation_.load(std::memory_order_relaxed);
     job.plan = provisioning_;
     {
@@ -763,7 +835,7 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
         Staged& s = all.back();
         s.ok = stageWith(*job.plan, job.mac, job.vendor, job.model,
                          job.ip ? ipText(job.ip) : "", batch, s.staged, s.early,
-                         &s.hostsGeneration, &s.fromDb, &s.dataHash);
+                         &s.hostsGeneration, &s.fromDb, &s.dataHash, job.owner);
     }
     // One sync for every phone's files, then the renames: a MAC is reported done
     // (its held ACK released) only after this.
@@ -905,7 +977,7 @@ bool PhoneProv::stageWith(const core::Provisioning& plan, const core::Mac& mac, 
                           const std::string& model, const std::string& ip,
                           core::OutputDir::Batch& batch, core::StagedRender& staged,
                           core::RenderOutcome& early, uint64_t* hostsGeneration,
-                          bool* fromDatabase, size_t* dataHash) {
+                          bool* fromDatabase, size_t* dataHash, int owner) {
     core::HostIndexPtr index;
     HostDbPtr db;
     {
@@ -955,7 +1027,19 @@ bool PhoneProv::stageWith(const core::Provisioning& plan, const core::Mac& mac, 
     if (dataHash) {
         *dataHash = host && host->hasData ? std::hash<std::string>{}(data.dump()) : 0;
     }
-    staged = plan.stage(batch, vendor, model, mac, ip, host && host->hasData ? &data : nullptr);
+    const bool foreign = owner >= 0;
+    if (foreign && host && host->hasData) {
+        // A reserved phone's MAC with another vendor's option 60: its credentials
+        // stay in its own vendor's files (issue 21, point 4).
+        const auto& vendors = plan.catalogue().vendors();
+        LOG_WARN(phoneprov_logger, PHONEPROV_VENDOR_CONFLICT)
+            .arg(mac.colon())
+            .arg(static_cast<size_t>(owner) < vendors.size() ? vendors[owner].id : "?")
+            .arg(vendors[vendor].id);
+        counters_.bumpId(vendors[vendor].id, Counter::VendorConflicts);
+    }
+    staged = plan.stage(batch, vendor, model, mac, ip, host && host->hasData ? &data : nullptr,
+                        foreign);
     return (true);
 }
 

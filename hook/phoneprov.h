@@ -42,6 +42,9 @@ struct PacketVerdict {
     int vendor = -1;
     std::string model;
     ::phoneprov::Mac mac;
+    /// The registry's vendor of the MAC when option 60 named another family and no
+    /// reservation pins the vendor (-1: no conflict). See RenderJob::owner.
+    int owner = -1;
 };
 
 /// @brief The hook's implementation: owns the immutable configuration and the
@@ -193,16 +196,23 @@ private:
     /// (and `early` holds the outcome) when nothing could be staged.
     /// `hostsGeneration` receives the reservations' generation it read, `fromDb`
     /// whether the data came from a host database.
+    /// `owner`: the vendor owning the MAC when option 60 contradicted it (-1: none).
     bool stageWith(const ::phoneprov::Provisioning& plan, const ::phoneprov::Mac& mac,
                    int vendor, const std::string& model, const std::string& ip,
                    ::phoneprov::OutputDir::Batch& batch, ::phoneprov::StagedRender& staged,
                    ::phoneprov::RenderOutcome& early, uint64_t* hostsGeneration = nullptr,
-                   bool* fromDb = nullptr, size_t* dataHash = nullptr);
+                   bool* fromDb = nullptr, size_t* dataHash = nullptr, int owner = -1);
     /// Whether a render that changed a phone's files (`now`: what it was made from)
     /// earns it a re-sync NOTIFY: only when its reservation data or the plan changed,
     /// while what packets say (vendor, model, address) did not, and not within
     /// resync-min-interval of the last one.
     bool resyncDue(const KnownPhone& before, const KnownPhone& now, int64_t seconds) const;
+    /// The tokens of the phones with reservation data in the configuration, for
+    /// the DHCP path (built on the main thread at configuration and reload).
+    using TokenMap = std::unordered_map<uint64_t, std::string>;
+    void buildTokens();
+    /// The token a phone's options carry ("" for none: no per-device folder).
+    std::string tokenFor(const PacketVerdict& v);
     ::phoneprov::RenderOutcome finishWith(const ::phoneprov::Provisioning& plan,
                                           const ::phoneprov::Mac& mac, int vendor,
                                           const ::phoneprov::StagedRender& staged,
@@ -252,6 +262,10 @@ private:
     std::atomic<uint64_t> hosts_generation_{0};
     /// Kea's host databases, when the configuration has some (render workers only).
     HostDbPtr host_db_;
+    /// The tokens of reserved phones (see buildTokens), guarded by hosts_mutex_.
+    std::shared_ptr<const TokenMap> tokens_;
+    /// Whether any vendor has per-device folders (skip token look-ups if not).
+    std::atomic<bool> tokens_on_{false};
     /// Whether any reservation pins a vendor / sets an option (skip look-ups if not).
     std::atomic<bool> hosts_pin_{false};
     std::atomic<bool> hosts_options_{false};

@@ -16,6 +16,8 @@ const char* counterName(Counter c) {
         return ("render-failures");
     case Counter::NotRegular:
         return ("files-not-regular");
+    case Counter::VendorConflicts:
+        return ("vendor-conflicts");
     case Counter::Count:
         break;
     }

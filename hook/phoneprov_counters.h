@@ -17,7 +17,8 @@ namespace isc {
 namespace phoneprov {
 
 /// @brief What is counted per vendor (the suffix of the statistic's name).
-enum class Counter : int { Identified = 0, Injected, Renders, RenderFailures, NotRegular, Count };
+enum class Counter : int { Identified = 0, Injected, Renders, RenderFailures, NotRegular, VendorConflicts,
+                           Count };
 
 /// @brief The statistic suffix of a counter ("phones-identified", ...).
 const char* counterName(Counter c);

@@ -10,7 +10,8 @@ Kea reads comments (#, // and /* */) in its configuration files; so does this
 script. The result is plain JSON without them.
 
 A Dhcp4 configuration: the hook's library, output-dir, profiles-dir and base-url
-port; lease file, control socket, database access; loggers into --work.
+port; key-file in --work (a site key written there, 0600, as the package's
+postinst writes /var/lib/kea-phoneprov/site.key; --key-file names another); lease file, control socket, database access; loggers into --work.
 
 A Control-agent configuration (kea-ctrl-agent): its HTTP address (127.0.0.1) and
 port (--agent-port), the servers' control sockets (--ctrl-socket for dhcp4), the
@@ -34,6 +35,7 @@ usage: adapt_kea_config.py IN OUT --work DIR [--out DIR --hook SO] [--profiles D
 import argparse
 import ipaddress
 import json
+import os
 import re
 import sys
 
@@ -148,6 +150,12 @@ def adapt_hook(lib, args):
     lib["library"] = args.hook
     p = lib.setdefault("parameters", {})
     p["output-dir"] = args.out
+    p["key-file"] = args.key_file or f"{args.work}/site.key"
+    if not args.key_file and not os.path.exists(p["key-file"]):
+        # What `phoneprov keygen` and the package write: 32 random bytes, 0600.
+        fd = os.open(p["key-file"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, os.urandom(32))
+        os.close(fd)
     if args.profiles:
         p["profiles-dir"] = args.profiles
     url = p.get("base-url", "")
@@ -234,6 +242,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--out")
     ap.add_argument("--hook")
+    ap.add_argument("--key-file", help="the hook's key-file (default: WORK/site.key, written when missing)")
     ap.add_argument("--profiles", help="profiles folder; omit to use the hook's installed default")
     ap.add_argument("--http-port", type=int, default=8080)
     ap.add_argument("--tftp-port", type=int, default=69)

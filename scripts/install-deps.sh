@@ -6,6 +6,8 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config python3
   kea-dev libre2-dev libkainjow-mustache-dev nlohmann-json3-dev libboost-dev
+  # HMAC-SHA-256 of the per-device token (core/token.cc)
+  libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # packages (scripts/build-packages.sh): dpkg-buildflags, dpkg-shlibdeps, rpmbuild
   dpkg-dev rpm

@@ -6,6 +6,8 @@
 int cmdIdentify(int argc, char** argv);
 /// @brief `phoneprov render`: render one MAC or a whole inventory offline.
 int cmdRender(int argc, char** argv);
+/// @brief `phoneprov keygen`: write a new site key (core/token.h).
+int cmdKeygen(int argc, char** argv);
 /// @brief `phoneprov validate`: check every profile and template with sample data.
 int cmdValidate(int argc, char** argv);
 /// @brief `phoneprov simulate`: a booting phone (tools/sim).

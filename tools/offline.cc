@@ -11,6 +11,7 @@
 #include <params.h>
 #include <provisioner.h>
 #include <reservations.h>
+#include <token.h>
 
 #include <nlohmann/json.hpp>
 
@@ -209,7 +210,14 @@ int cmdRender(int argc, char** argv) {
         std::string outDir = a.get("output", c.outputDir);
         Identifier id = makeIdentifier(c.profilesDir, c.registryDir, c.ouiPrefixes);
         std::vector<std::string> warnings;
-        ProvisioningPtr prov = Provisioning::build(id.cataloguePtr(), c, warnings);
+        // The hook's site key: the same per-device folders as the hook's.
+        SiteKey key;
+        std::string keyError;
+        if (c.deviceTokens && !key.load(c.keyFile, keyError)) {
+            std::fprintf(stderr, "error: %s: per-device files are rendered without credentials\n",
+                         keyError.c_str());
+        }
+        ProvisioningPtr prov = Provisioning::build(id.cataloguePtr(), c, warnings, &key);
         for (const auto& w : warnings) {
             std::fprintf(stderr, "warning: %s\n", w.c_str());
         }
@@ -408,6 +416,32 @@ int renderSamples(const CheckedConfig& checked, int& files) {
 
 }  // namespace
 
+int cmdKeygen(int argc, char** argv) {
+    try {
+        Args a(argc, argv, {"out"}, {"help", "force"});
+        if (a.has("help")) {
+            std::printf("usage: phoneprov keygen [--out FILE] [--force]\n"
+                        "Writes a new site key (32 random bytes, mode 0600) to FILE (default\n"
+                        "/var/lib/kea-phoneprov/site.key), atomically; an existing file is kept\n"
+                        "unless --force. The key names every phone's per-device folder: a new\n"
+                        "key moves every folder (phones learn the new URL at their next DHCP\n"
+                        "exchange). HA peers share one key file.\n");
+            return (0);
+        }
+        const std::string path = a.get("out", Config().keyFile);
+        std::string error = writeSiteKey(path, a.has("force"));
+        if (!error.empty()) {
+            std::fprintf(stderr, "phoneprov keygen: %s\n", error.c_str());
+            return (1);
+        }
+        std::printf("wrote %s (mode 0600)\n", path.c_str());
+        return (0);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "phoneprov keygen: %s\n", e.what());
+        return (1);
+    }
+}
+
 int cmdValidate(int argc, char** argv) {
     try {
         Args a(argc, argv, {"profiles-dir", "config", "registry-dir"}, {"help"});
@@ -473,6 +507,10 @@ int cmdValidate(int argc, char** argv) {
         for (const auto& e : problems) {
             std::printf("error: %s%s\n", e.message.c_str(),
                         e.vendor.empty() ? "" : (" (vendor '" + e.vendor + "' left out)").c_str());
+        }
+        if (!checked.keyError.empty()) {
+            std::printf("warning: %s (per-device files would hold no secret)\n",
+                        checked.keyError.c_str());
         }
         for (const auto& w : checked.warnings) {
             std::printf("warning: %s\n", w.c_str());

@@ -17,6 +17,7 @@ struct Command {
 const Command kCommands[] = {
     {"identify", cmdIdentify, "identify --mac MAC [--vendor-class S] [--json]: is it a phone?"},
     {"render", cmdRender, "render --config kea.json [--mac MAC] [--output DIR]: render offline"},
+    {"keygen", cmdKeygen, "keygen [--out FILE] [--force]: write a new site key (0600)"},
     {"validate", cmdValidate, "validate [--profiles-dir D] [--config kea.json]: check profiles"},
     {"simulate", cmdSimulate, "simulate --mac MAC [--vendor-class S] ...: boot a phone"},
     {"pnp", cmdPnp, "pnp --config kea.json [--interface IF]...: SIP PnP responder (daemon)"},

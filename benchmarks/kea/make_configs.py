@@ -120,6 +120,14 @@ def main():
                        "render": args.render == "true"}}]
     if args.registry_dir:
         h["Dhcp4"]["hooks-libraries"][0]["parameters"]["registry-dir"] = args.registry_dir
+    # A site key, as the package writes one: reserved phones get per-device folders
+    # (the token in their options), the default.
+    key = os.path.join(args.outdir, "site.key")
+    if not os.path.exists(key):
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, os.urandom(32))
+        os.close(fd)
+    h["Dhcp4"]["hooks-libraries"][0]["parameters"]["key-file"] = key
     setups["hook"] = h
     for name, cfg in setups.items():
         with open(os.path.join(args.outdir, name + ".json"), "w") as fh:

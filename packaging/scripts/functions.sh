@@ -3,6 +3,7 @@
 PP_GROUP=phoneprov
 PP_STATE_DIR=/var/lib/kea-phoneprov
 PP_OUTPUT_DIR=/var/lib/kea-phoneprov/www
+PP_KEY_FILE=/var/lib/kea-phoneprov/site.key
 
 # The user kea-dhcp4 runs as: Debian's kea-dhcp4-server.service runs it as _kea,
 # Fedora's as kea. With neither, root.
@@ -39,6 +40,14 @@ pp_configure() {
         pp_join "$pp_u"
     done
     [ -d "$PP_STATE_DIR" ] || install -d -m 0755 -o root -g root "$PP_STATE_DIR"
+    # The site key naming each phone's per-device folder (hook parameter key-file):
+    # made once, never replaced (an HA peer's copy put there first is kept), read by
+    # Kea's user only.
+    if [ ! -e "$PP_KEY_FILE" ]; then
+        phoneprov keygen --out "$PP_KEY_FILE" >/dev/null
+        chown "$pp_kea" "$PP_KEY_FILE"
+        chmod 0600 "$PP_KEY_FILE"
+    fi
     # An owner and mode set with dpkg-statoverride are the admin's choice.
     if command -v dpkg-statoverride >/dev/null 2>&1 &&
             dpkg-statoverride --list "$PP_OUTPUT_DIR" >/dev/null 2>&1; then
@@ -57,6 +66,7 @@ pp_configure() {
 pp_purge_output() {
     [ -d "$PP_OUTPUT_DIR" ] || return 0
     rm -rf "$PP_OUTPUT_DIR/.phoneprov-tmp"
+    rm -f "$PP_KEY_FILE"
     pp_kea=$(pp_kea_user)
     if [ "$pp_kea" != root ]; then
         find "$PP_OUTPUT_DIR" -xdev -mindepth 1 ! -type d -user "$pp_kea" -delete

@@ -11,7 +11,9 @@
 //   mode 4: every file of a real vendor profile, part 0 as JSON reservation data
 // Invariants: values never add lines to a `key = value` file nor markup to an XML
 // file; refused characters are refused; file names are one safe component; a
-// password from the reservation never lands in a common file or an error text.
+// password from the reservation never lands in a common file or an error text;
+// with provision-unknown, a phone without reservation data gets no secret of any
+// kind (every variable secretVariable() marks) in any file.
 #include "fuzz_check.h"
 
 #include <catalogue.h>
@@ -74,6 +76,25 @@ const Provisioning& provisioning() {
         config.tftpServer = "192.0.2.69";
         std::vector<std::string> warnings;
         return (Provisioning::build(c, config, warnings));
+    }();
+    return (*p);
+}
+
+/// @brief A plan with provision-unknown on and a secret under every kind of name
+/// secretVariable() marks, in the hook-wide defaults.
+const Provisioning& unknownProvisioning() {
+    static const ProvisioningPtr p = [] {
+        Config config = provisioning().config();
+        config.provisionUnknown = true;
+        config.defaults = {{"sip-server", "pbx.example.com"},
+                           {"admin-password", "FUZZDEFAULTSECRET1"},
+                           {"ldap-passwd", "FUZZDEFAULTSECRET2"},
+                           {"aes-key", "FUZZDEFAULTSECRET3"},
+                           {"admin-pin", "FUZZDEFAULTSECRET4"},
+                           {"sip-secret", "FUZZDEFAULTSECRET5"},
+                           {"accounts", {{{"user", "1001"}, {"password", "FUZZDEFAULTSECRET6"}}}}};
+        std::vector<std::string> warnings;
+        return (Provisioning::build(provisioning().cataloguePtr(), config, warnings));
     }();
     return (*p);
 }
@@ -231,6 +252,14 @@ void realProfiles(uint8_t vendorSel, const std::vector<std::string>& p) {
         for (const std::string& s : secrets) {
             check(e.find(s) == std::string::npos, "a password in an error text");
         }
+    }
+    // The same phone without reservation data, provision-unknown on: nothing secret.
+    errors.clear();
+    auto unknown = unknownProvisioning().renderFiles(vendor, model, mac, p[2].size() < 40 ? p[2] : "",
+                                                     nullptr, errors, skipped);
+    for (const auto& f : unknown) {
+        check(f.content.find("FUZZDEFAULTSECRET") == std::string::npos,
+              "a secret in a provision-unknown file");
     }
 }
 

@@ -5,6 +5,7 @@
 #include <dhcp/iface_mgr.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <chrono>
 #include <netinet/in.h>
 #include <set>
@@ -785,6 +786,96 @@ TEST_F(CalloutTest, ACheckRestoresAFileChangedBehindTheHooksBack) {
         }
         EXPECT_TRUE(back);
     }
+}
+
+// Issue 21, point 1: a reserved phone's files live in its token folder, and only its
+// own DHCP answer names that folder; unknown phones keep the vendor's folder.
+TEST_F(CalloutTest, ReservedPhoneLearnsItsFolderFromItsOwnAnswer) {
+    TearDown();
+    HookFixture::SetUp();
+    ASSERT_TRUE(load(tokenParams()));
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "user-context": {"phoneprov": {"sip-server": "10.77.0.5",
+           "accounts": [{"user": "1001", "password": "s3cret"}]}}}]}]})");
+    // HMAC-SHA-256(bytes 0..31, 00:15:65:aa:bb:cc), first 128 bits (unit test_token).
+    const std::string token = "b9770a16098a580d8772954adeacf7cf";
+    const std::string plain = "http://127.0.0.1:8080/prov/yealink/";
+    Pkt4Ptr rsp = exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    EXPECT_EQ(plain + token + "/", bytes(rsp->getOption(66)));
+    ASSERT_TRUE(waitFor("yealink/" + token + "/001565aabbcc.cfg"));
+    EXPECT_NE(std::string::npos, readOut("yealink/" + token + "/001565aabbcc.cfg").find("s3cret"));
+    ASSERT_TRUE(waitFor("yealink/" + token + "/y000000000000.cfg"));
+    EXPECT_NE(std::string::npos, readOut("yealink/" + token + "/y000000000000.cfg")
+                                     .find("static.auto_provision.server.url = " + plain + token + "/"));
+    struct stat st;
+    EXPECT_NE(0, stat((out_ + "/yealink/001565aabbcc.cfg").c_str(), &st));
+    // An unknown Yealink: the vendor's folder, where the shared common file is.
+    rsp = exchange(query(DHCPDISCOVER, {0x00, 0x15, 0x65, 0x11, 0x22, 0x33}, "yealink"));
+    EXPECT_EQ(plain, bytes(rsp->getOption(66)));
+    EXPECT_TRUE(waitFor("yealink/y000000000000.cfg"));
+}
+
+// Issue 21, point 4: the reserved phone's MAC with another vendor's option 60 gets
+// that vendor's options without a token, no per-device file, and a warning.
+TEST_F(CalloutTest, ForeignVendorClassGetsNoCredentials) {
+    TearDown();
+    HookFixture::SetUp();
+    ASSERT_TRUE(load(tokenParams()));
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "user-context": {"phoneprov": {"sip-server": "10.77.0.5",
+           "accounts": [{"user": "1001", "password": "s3cret"}]}}}]}]})");
+    ASSERT_TRUE(waitFor("yealink/b9770a16098a580d8772954adeacf7cf/001565aabbcc.cfg"));
+    Pkt4Ptr rsp = exchange(query(DHCPDISCOVER, kYealinkMac, "Grandstream GXP2170 dslforum.org"));
+    EXPECT_EQ("http://127.0.0.1:8080/prov/grandstream/", bytes(rsp->getOption(66)));
+    // Its render is done once the common file is there, and the warning logged.
+    ASSERT_TRUE(waitFor("grandstream/cfg.xml"));
+    for (int i = 0; i < 500 && logText().find("PHONEPROV_VENDOR_CONFLICT") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_NE(std::string::npos,
+              logText().find("PHONEPROV_VENDOR_CONFLICT phoneprov: 00:15:65:aa:bb:cc has reservation "
+                             "data for vendor yealink but its vendor class names grandstream"));
+    DIR* d = opendir((out_ + "/grandstream").c_str());
+    ASSERT_TRUE(d);
+    std::vector<std::string> names;
+    while (dirent* e = readdir(d)) {
+        names.push_back(e->d_name);
+    }
+    closedir(d);
+    // Common files only (cfg.xml, the model's): nothing of the phone's, no folder.
+    for (const std::string& n : names) {
+        if (n == "." || n == "..") {
+            continue;
+        }
+        EXPECT_EQ(std::string::npos, n.find("001565aabbcc")) << n;
+        EXPECT_EQ(std::string::npos, readOut("grandstream/" + n).find("s3cret")) << n;
+        struct stat st;
+        ASSERT_EQ(0, stat((out_ + "/grandstream/" + n).c_str(), &st));
+        EXPECT_TRUE(S_ISREG(st.st_mode)) << n;
+    }
+}
+
+// A missing key file never fails the load: ERROR naming it, the vendor's folder in
+// the options, and per-device files without credentials.
+TEST_F(CalloutTest, MissingKeyFileDegradesWithoutCredentials) {
+    TearDown();
+    HookFixture::SetUp();
+    ElementPtr p = tokenParams();
+    p->set("key-file", Element::create(dir_ + "/none.key"));
+    ASSERT_TRUE(load(p));
+    EXPECT_NE(std::string::npos, logText().find("PHONEPROV_KEY_FILE_UNUSABLE phoneprov cannot use the "
+                                                "site key: key-file '" + dir_ +
+                                                "/none.key': No such file or directory"));
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "user-context": {"phoneprov": {"sip-server": "10.77.0.5",
+           "accounts": [{"user": "1001", "password": "s3cret"}]}}}]}]})");
+    Pkt4Ptr rsp = exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"));
+    EXPECT_EQ("http://127.0.0.1:8080/prov/yealink/", bytes(rsp->getOption(66)));
+    ASSERT_TRUE(waitFor("yealink/001565aabbcc.cfg"));
+    std::string cfg = readOut("yealink/001565aabbcc.cfg");
+    EXPECT_EQ(0u, cfg.find("#!version:1.0.0.1\n")) << cfg;
+    EXPECT_EQ(std::string::npos, cfg.find("s3cret")) << cfg;
+    EXPECT_EQ(std::string::npos, cfg.find("account.1.user_name")) << cfg;
 }
 
 }  // namespace

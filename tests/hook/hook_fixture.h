@@ -106,6 +106,25 @@ protected:
         p->set("tftp-server", Element::create("192.0.2.69"));
         p->set("render-wait-ms", Element::create(0));
         p->set("client-classes", Element::create("always"));
+        // Files at their MAC-derived names, which most tests read; per-device
+        // folders have tests of their own (tokenParams()).
+        p->set("device-tokens", Element::create(false));
+        return (p);
+    }
+
+    /// @brief goodParams() with per-device folders: a site key (bytes 0..31, 0600)
+    /// in the temp folder.
+    ElementPtr tokenParams() const {
+        ElementPtr p = goodParams();
+        p->set("device-tokens", Element::create(true));
+        const std::string key = dir_ + "/site.key";
+        std::ofstream out(key, std::ios::binary);
+        for (int i = 0; i < 32; ++i) {
+            out.put(static_cast<char>(i));
+        }
+        out.close();
+        chmod(key.c_str(), 0600);
+        p->set("key-file", Element::create(key));
         return (p);
     }
 

@@ -217,6 +217,15 @@ pp_kea_config() {
         -e "s|@TFTP_PORT@|${TFTP_PORT:-69}|g" -e "s|@GROUP@|$PP_GROUP|g" "$1" > "$2"
 }
 
+# pp_token MAC [KEY_FILE]: a phone's per-device folder name (device-tokens): the first
+# 128 bits of HMAC-SHA-256(site key, MAC), lower-case hex. The key defaults to the one
+# adapt_kea_config.py writes, $WORK/site.key.
+pp_token() {
+    python3 -c 'import hmac, hashlib, sys
+print(hmac.new(open(sys.argv[2], "rb").read(), bytes.fromhex(sys.argv[1].replace(":", "")),
+               hashlib.sha256).hexdigest()[:32])' "$1" "${2:-$WORK/site.key}"
+}
+
 # pp_simulate ARGS...: a phone booting against the Kea started by pp_start_kea.
 pp_simulate() {
     "$PHONEPROV" simulate --server 127.0.0.1 --server-port "$DHCP_PORT" \

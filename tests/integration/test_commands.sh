@@ -72,7 +72,7 @@ run_mode() {  # MT: false or true
         and .arguments.vendors.yealink.renders == 1
         and .arguments["reserved-left"] == 0 and .arguments["files-current"] == 0
         and .arguments.registry.rows > 0'
-    [ -f "$OUT/yealink/001565aabbcc.cfg" ] || pp_fail "the reserved Yealink not rendered at start ($mt)"
+    [ -f "$OUT/yealink/$(pp_token 00:15:65:aa:bb:cc)/001565aabbcc.cfg" ] || pp_fail "the reserved Yealink not rendered at start ($mt)"
     expect "statistics at start" "$(ca '{"command": "statistic-get-all", "service": ["dhcp4"]}')" \
         '.result == 0 and .arguments["phoneprov.phones-identified"][0][0] == 0
         and .arguments["phoneprov.yealink.phones-identified"][0][0] == 0
@@ -94,7 +94,7 @@ run_mode() {  # MT: false or true
         and .arguments.totals["phones-identified"] == 2
         and .arguments.totals["render-failures"] == 0
         and .arguments["queue-depth"] == 0'
-    [ -f "$OUT/yealink/001565aabbcc.cfg" ] || pp_fail "no rendered file ($mt)"
+    [ -f "$OUT/yealink/$(pp_token 00:15:65:aa:bb:cc)/001565aabbcc.cfg" ] || pp_fail "no rendered file ($mt)"
     # statistic-get-all shows them.
     local all
     all=$(ca '{"command": "statistic-get-all", "service": ["dhcp4"]}')
@@ -133,12 +133,12 @@ run_mode() {  # MT: false or true
                           and contains("nope") and endswith("is not a MAC address"))'
 
     # render: the file comes back.
-    rm -f "$OUT/yealink/001565aabbcc.cfg"
+    rm -f "$OUT/yealink/$(pp_token 00:15:65:aa:bb:cc)/001565aabbcc.cfg"
     expect "render all" "$(ca '{"command": "phoneprov-render", "service": ["dhcp4"],
         "arguments": {"all": true}}')" '.result == 0 and .arguments.queued == 3'
-    for _ in $(seq 300); do [ -f "$OUT/yealink/001565aabbcc.cfg" ] && break; sleep 0.1; done
-    [ -f "$OUT/yealink/001565aabbcc.cfg" ] || pp_fail "phoneprov-render did not render ($mt)"
-    grep -qxF "account.1.user_name = 1001" "$OUT/yealink/001565aabbcc.cfg" \
+    for _ in $(seq 300); do [ -f "$OUT/yealink/$(pp_token 00:15:65:aa:bb:cc)/001565aabbcc.cfg" ] && break; sleep 0.1; done
+    [ -f "$OUT/yealink/$(pp_token 00:15:65:aa:bb:cc)/001565aabbcc.cfg" ] || pp_fail "phoneprov-render did not render ($mt)"
+    grep -qxF "account.1.user_name = 1001" "$OUT/yealink/$(pp_token 00:15:65:aa:bb:cc)/001565aabbcc.cfg" \
         || pp_fail "re-rendered file lacks the account ($mt)"
 
     # reload: good, then a broken profile (error, the running set stays), then mended.

@@ -22,8 +22,11 @@ python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quicks
 SOCK="$WORK/ctrl.sock"
 YMAC=001565dd0001
 SMAC=000413dd0002
-F="yealink/$YMAC.cfg"
-SF="snom/${SMAC^^}.xml"
+# Per-device folders (device-tokens, the key adapt_kea_config.py wrote).
+YTOK=$(pp_token "$YMAC")
+STOK=$(pp_token "$SMAC")
+F="yealink/$YTOK/$YMAC.cfg"
+SF="snom/$STOK/${SMAC^^}.xml"
 
 # setvalue NAME: the reservations' display name becomes NAME (the files change).
 # render-reserved off: each fault is set up after a reload and met by the phones' next
@@ -68,8 +71,8 @@ failures() {
     ctrl '{"command": "statistic-get", "arguments": {"name": "phoneprov.render-failures"}}' \
         | jq -r '(if type == "array" then .[0] else . end).arguments["phoneprov.render-failures"][0][0] // 0'
 }
-YURL=$(printf '%s' "http://127.0.0.1:$HTTP/prov/yealink/" | od -An -tx1 | tr -d ' \n')
-SURL=$(printf '%s' "http://127.0.0.1:$HTTP/prov/snom/" | od -An -tx1 | tr -d ' \n')
+YURL=$(printf '%s' "http://127.0.0.1:$HTTP/prov/yealink/$YTOK/" | od -An -tx1 | tr -d ' \n')
+SURL=$(printf '%s' "http://127.0.0.1:$HTTP/prov/snom/$STOK/" | od -An -tx1 | tr -d ' \n')
 cat > "$WORK/cases.json" <<JSON
 [{"mac": "$YMAC", "vc": "$(printf yealink | od -An -tx1 | tr -d ' \n')"},
  {"mac": "$SMAC", "vc": "$(printf snomD785 | od -An -tx1 | tr -d ' \n')"}]

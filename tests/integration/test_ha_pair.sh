@@ -106,9 +106,11 @@ peer_config() {  # NAME
     src="$SOURCE_DIR/kea-config/ha-$1.json"
     mkdir -p "$d"
     install -d -m 0750 -o root -g "$PP_GROUP" "$d/out"
+    # One site key for both peers (docs/ha.md): the same token, folder and options.
+    [ -e "$WORK/site.key" ] || "$PHONEPROV" keygen --out "$WORK/site.key" > /dev/null
     python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$src" "$d/adapted.json" --work "$d" \
         --out "$d/out" --hook "$HOOK_SO" --profiles "$PROFILES_DIR" --pg-port "$PG_PORT" \
-        --pg-password "$PG_PASSWORD"
+        --pg-password "$PG_PASSWORD" --key-file "$WORK/site.key"
     jq '
         (.Dhcp4["hooks-libraries"][] | select(.library | test("libdhcp_ha")) | .parameters["high-availability"][0])
             |= (. + {"heartbeat-delay": 500, "max-response-delay": 1500, "max-ack-delay": 500,
@@ -243,9 +245,10 @@ fetch() {
 devfile() {  # MAC VC: the phone's per-device file under the output dir
     local hex=${1//:/}
     case "$2" in
-        yealink|Yealink*) echo "yealink/$hex.cfg" ;;
-        Grandstream*) echo "grandstream/cfg$hex.xml" ;;
-        snom*) echo "snom/${hex^^}.xml" ;;
+        # In the phone's folder (device-tokens): the peers share the site key.
+        yealink|Yealink*) echo "yealink/$(pp_token "$1" "$WORK/site.key")/$hex.cfg" ;;
+        Grandstream*) echo "grandstream/$(pp_token "$1" "$WORK/site.key")/cfg$hex.xml" ;;
+        snom*) echo "snom/$(pp_token "$1" "$WORK/site.key")/${hex^^}.xml" ;;
     esac
 }
 # wait_file PEER-ADDR PATH OUT: the render runs after the ACK; poll until it is served.

@@ -68,7 +68,7 @@ cmp -s "$WORK/canary.before" "$WORK/canary.after" || pp_fail "the canary tree ch
 outside=$(find "$WORK" -newer "$WORK/start.marker" -not -type d \
     -not -path "$OUT/*" -not -path "$WORK/kea/*" -not -name 'kea.log*' \
     -not -name 'results.jsonl' -not -name 'range.json' -not -name 'cases.json' \
-    -not -name 'kea.json' -not -name 'base*.json' -not -name 'canary.*' | head -5)
+    -not -name 'kea.json' -not -name 'base*.json' -not -name 'canary.*' -not -name 'site.key' | head -5)
 [ -z "$outside" ] || pp_fail "files written outside output-dir: $outside"
 for f in /tmp/INJECTED /var/www/INJECTED /root/INJECTED; do
     [ ! -e "$f" ] || pp_fail "$f exists"
@@ -79,9 +79,9 @@ if find /etc /tmp /var /root /srv /home /usr/local -xdev -name 'INJECTED*' -newe
     pp_fail "a file named INJECTED* appeared"
 fi
 
-# Every served path is <vendor dir>/<safe name> or <safe name>; no symlink; no temp file.
+# Every served path is <vendor dir>/<safe name>, <vendor dir>/<token>/<safe name> or <safe name>; no symlink; no temp file.
 bad=$(cd "$OUT" && find . -mindepth 1 -not -path './.phoneprov-tmp' -not -path './.phoneprov-tmp/*' \
-      | { grep -Ev '^\./[a-z-]+(/[A-Za-z0-9][A-Za-z0-9._-]*)?$|^\./[A-Za-z0-9][A-Za-z0-9._-]*$' || true; } | head -5)
+      | { grep -Ev '^\./[a-z-]+(/[0-9a-f]{32})?(/[A-Za-z0-9][A-Za-z0-9._-]*)?$|^\./[A-Za-z0-9][A-Za-z0-9._-]*$' || true; } | head -5)
 [ -z "$bad" ] || pp_fail "unexpected paths in output-dir: $bad"
 [ -z "$(find "$OUT" -type l)" ] || pp_fail "a symlink in output-dir"
 [ -z "$(find "$OUT" -perm -o=r -type f)" ] || pp_fail "world-readable files: $(find "$OUT" -perm -o=r -type f | head -3)"

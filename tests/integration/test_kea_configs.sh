@@ -19,27 +19,28 @@ pp_start_nginx "$HTTP"
 BASE="http://127.0.0.1:$HTTP/prov"
 
 # CONFIG|MAC|VENDOR CLASS|OPTION|EXPECTED TEXT ("" none)|FILE under output-dir|ADDRESS ("x." a prefix)|LINE the file holds
+# ({T} stands for the phone's token: its per-device folder)
 PHONES=(
-  "quickstart|00:15:65:aa:bb:cc|yealink|66|$BASE/yealink/|yealink/001565aabbcc.cfg|127.0.0.|account.1.user_name = 1001"
+  "quickstart|00:15:65:aa:bb:cc|yealink|66|$BASE/yealink/{T}/|yealink/{T}/001565aabbcc.cfg|127.0.0.|account.1.user_name = 1001"
   "voice-pool|00:15:65:aa:bb:01|yealink|66|$BASE/yealink/||127.0.1.|"
   "voice-pool|3c:22:fb:01:02:03|MSFT 5.0|66|||127.0.2.|"
-  "one-subnet|00:15:65:20:00:01|yealink|66|$BASE/yealink/|yealink/001565200001.cfg|127.20.0.10|account.1.user_name = 1001"
-  "one-subnet|00:15:65:20:00:02|Yealink T46S|66|$BASE/yealink/|yealink/001565200002.cfg|127.20.0.|account.2.label = Group"
+  "one-subnet|00:15:65:20:00:01|yealink|66|$BASE/yealink/{T}/|yealink/{T}/001565200001.cfg|127.20.0.10|account.1.user_name = 1001"
+  "one-subnet|00:15:65:20:00:02|Yealink T46S|66|$BASE/yealink/{T}/|yealink/{T}/001565200002.cfg|127.20.0.|account.2.label = Group"
   # Vendor URL over the subnet's 66; the custom option 160; the T54W's own transport (tls = 2).
-  "mixed-vendor|00:15:65:30:00:01|Yealink T54W|66|$BASE/yealink/|yealink/001565300001.cfg|127.30.0.11|account.1.sip_server.1.transport_type = 2"
-  "mixed-vendor|00:15:65:30:00:01|Yealink T54W|160|$BASE/yealink/|yealink/001565300001.cfg|127.30.0.11|account.1.sip_server.1.port = 5061"
-  "mixed-vendor|00:04:f2:30:00:03|Polycom-VVX410|160|$BASE/polycom/|polycom/0004f2300003-user.cfg|127.30.0.13|reg.1.server.1.transport=\"TLS\""
-  "mixed-vendor|00:0b:82:30:00:02|Grandstream GRP2614 dslforum.org|66|$BASE/grandstream/|grandstream/cfg000b82300002.xml|127.30.0.12|<item name=\"account.1.sip.transport\">TCP</item>"
+  "mixed-vendor|00:15:65:30:00:01|Yealink T54W|66|$BASE/yealink/{T}/|yealink/{T}/001565300001.cfg|127.30.0.11|account.1.sip_server.1.transport_type = 2"
+  "mixed-vendor|00:15:65:30:00:01|Yealink T54W|160|$BASE/yealink/{T}/|yealink/{T}/001565300001.cfg|127.30.0.11|account.1.sip_server.1.port = 5061"
+  "mixed-vendor|00:04:f2:30:00:03|Polycom-VVX410|160|$BASE/polycom/{T}/|polycom/{T}/0004f2300003-user.cfg|127.30.0.13|reg.1.server.1.transport=\"TLS\""
+  "mixed-vendor|00:0b:82:30:00:02|Grandstream GRP2614 dslforum.org|66|$BASE/grandstream/{T}/|grandstream/{T}/cfg000b82300002.xml|127.30.0.12|<item name=\"account.1.sip.transport\">TCP</item>"
   "mixed-vendor|00:1e:4a:30:00:04||150|127.0.0.1|SEP001E4A300004.cnf.xml|127.30.0.14|"
   # The lab phone's own option 66 wins; its file is still rendered.
-  "mixed-vendor|00:04:13:30:00:05|snomD785|66|http://127.30.0.3/lab/snom/|snom/000413300005.xml|127.30.0.15|"
+  "mixed-vendor|00:04:13:30:00:05|snomD785|66|http://127.30.0.3/lab/snom/|snom/{T}/000413300005.xml|127.30.0.15|"
   # Avaya keeps the subnet's hand-written 242.
   "mixed-vendor|00:04:0d:30:00:06|ccp.avaya.com|242|MCIPADD=127.30.0.5,MCPORT=5061,HTTPSRVR=127.30.0.2,HTTPDIR=avaya,L2Q=2||127.30.0.|"
   # Not a phone: the subnet's 66. Gigaset is disabled: no 114.
   "mixed-vendor|3c:22:fb:30:00:09|MSFT 5.0|66|127.30.0.9||127.30.0.|"
   "mixed-vendor|7c:2f:80:30:00:07|Gigaset_N720_DM_PRO|114|||127.30.0.|"
-  "control-agent|00:15:65:50:00:01|yealink|66|$BASE/yealink/|yealink/001565500001.cfg|127.50.0.10|account.1.user_name = 5001"
-  "pgsql-hosts|00:15:65:40:00:01|yealink|66|$BASE/yealink/|yealink/001565400001.cfg|127.40.0.21|account.1.user_name = 3001"
+  "control-agent|00:15:65:50:00:01|yealink|66|$BASE/yealink/{T}/|yealink/{T}/001565500001.cfg|127.50.0.10|account.1.user_name = 5001"
+  "pgsql-hosts|00:15:65:40:00:01|yealink|66|$BASE/yealink/{T}/|yealink/{T}/001565400001.cfg|127.40.0.21|account.1.user_name = 3001"
 )
 # Reservations pgsql-hosts.json's database holds: MAC|ADDRESS|HOSTNAME|USER CONTEXT
 PG_HOSTS=(
@@ -64,6 +65,9 @@ adapt() {  # EXAMPLE OUTPUT [more arguments]
 # boot CONFIG MAC CLASS OPTION EXPECTED FILE ADDRESS LINE: one phone against the running Kea.
 boot() {
     local cfg=$1 mac=$2 vc=$3 code=$4 want=$5 file=$6 addr=$7 line=$8 json got kind
+    # {T}: the phone's per-device folder (device-tokens; the key adapt wrote in $WORK).
+    want=${want//\{T\}/$(pp_token "$mac")}
+    file=${file//\{T\}/$(pp_token "$mac")}
     json="$WORK/sim-$cfg-${mac//:/}-$code.json"
     local vcarg=()
     [ -n "$vc" ] && vcarg=(--vendor-class "$vc")

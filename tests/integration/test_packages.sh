@@ -158,6 +158,8 @@ done
 [ "$(stat -c '%a %U:%G' "$STATE")" = "755 root:root" ] || pp_fail "$STATE is $(stat -c '%a %U:%G' "$STATE")"
 [ "$(stat -c '%a %U:%G' "$WWW")" = "2750 _kea:$PP_GROUP" ] || pp_fail "$WWW is $(stat -c '%a %U:%G' "$WWW")"
 for u in _kea www-data tftp; do in_group "$u" || pp_fail "$u is not in group $PP_GROUP"; done
+# The site key (hook parameter key-file's default): 32 bytes, read by Kea's user only.
+[ "$(stat -c '%a %U %s' "$STATE/site.key")" = "600 _kea 32" ] || pp_fail "$STATE/site.key is $(stat -c '%a %U %s' "$STATE/site.key")"
 dpkg-query -W -f='${Conffiles}' "$PKG" | grep -q '/etc/nginx/snippets/kea-phoneprov.conf ' || pp_fail "conffile not registered"
 [ "$(/usr/bin/phoneprov --version)" = "phoneprov $VERSION" ] || pp_fail "phoneprov --version"
 /usr/bin/phoneprov validate > "$WORK/validate.log" 2>&1 || { cat "$WORK/validate.log"; pp_fail "phoneprov validate with the installed profiles"; }
@@ -166,7 +168,7 @@ if command -v groff > /dev/null; then
     [ -z "$(groff -man -Tutf8 -ww -z "$WORK/phoneprov.1" 2>&1)" ] || pp_fail "man page warnings"
 fi
 grep -q '^\.TH PHONEPROV 1' "$WORK/phoneprov.1" || pp_fail "man page header"
-for cmd in identify render validate simulate pnp resync; do
+for cmd in identify render keygen validate simulate pnp resync; do
     grep -qx "\.SS $cmd" "$WORK/phoneprov.1" || pp_fail "the man page lacks $cmd"
 done
 
@@ -176,7 +178,7 @@ EXAMPLE="$DOC/examples/quickstart.json"
 [ "$(jq -r '.Dhcp4["hooks-libraries"][0].parameters["output-dir"]' "$EXAMPLE")" = "$WWW" ] || pp_fail "example's output-dir"
 HTTP=$(pp_free_port 18280)
 python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$EXAMPLE" "$WORK/kea.json" --work "$WORK" \
-    --out "$WWW" --hook "$HOOK" --http-port "$HTTP"
+    --out "$WWW" --hook "$HOOK" --http-port "$HTTP" --key-file "$STATE/site.key"
 ! grep -q -e profiles-dir -e "$SOURCE_DIR" -e "$BUILD_DIR" "$WORK/kea.json" || pp_fail "the config names a non-installed path"
 kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
 # Kea's pid and lock files go to $WORK/kea, its log to $WORK (log4cplus puts a
@@ -234,7 +236,9 @@ PIDS+=($!)
 pp_wait_port udp "$TFTP"
 
 # --- a phone boots ----------------------------------------------------------------
-FILE="$WWW/yealink/001565aabbcc.cfg"
+# Its files are in its per-device folder, named with the site key postinst wrote.
+TOKEN=$(pp_token 00:15:65:aa:bb:cc "$STATE/site.key")
+FILE="$WWW/yealink/$TOKEN/001565aabbcc.cfg"
 boot() {
     PHONEPROV=/usr/bin/phoneprov pp_simulate --mac 00:15:65:aa:bb:cc --vendor-class yealink \
         --file '{mac}.cfg' --json --output "$WORK/fetched.cfg" > "$WORK/sim.json"
@@ -247,20 +251,22 @@ if ! boot 2> "$WORK/boot1.log"; then
 fi
 URL="http://127.0.0.1:$HTTP/prov/yealink/"
 got=$(jq -r '.["ack-options"][] | select(.code == 66) | .text' "$WORK/sim.json")
-[ "$got" = "$URL" ] || pp_fail "option 66 is '$got', expected $URL"
+[ "$got" = "$URL$TOKEN/" ] || pp_fail "option 66 is '$got', expected $URL$TOKEN/"
 [ -f "$FILE" ] || pp_fail "no rendered $FILE"
 [ "$(stat -c '%a %U:%G' "$FILE")" = "640 _kea:$PP_GROUP" ] || pp_fail "$FILE is $(stat -c '%a %U:%G' "$FILE")"
 [ "$(stat -c '%G' "$WWW/yealink")" = "$PP_GROUP" ] || pp_fail "$WWW/yealink is not group $PP_GROUP"
+[ "$(stat -c '%G' "$WWW/yealink/$TOKEN")" = "$PP_GROUP" ] || pp_fail "$WWW/yealink/$TOKEN is not group $PP_GROUP"
+[ "$(( 0$(stat -c '%a' "$WWW/yealink/$TOKEN") & 7 ))" = 0 ] || pp_fail "$WWW/yealink/$TOKEN is open to the world"
 grep -qxF "account.1.user_name = 1001" "$FILE" || pp_fail "$FILE lacks the account"
 cmp "$FILE" "$WORK/fetched.cfg" || pp_fail "the file served by nginx differs"
-tftp 127.0.0.1 "$TFTP" -m binary -c get yealink/001565aabbcc.cfg "$WORK/tftp.cfg" || pp_fail "tftp get"
+tftp 127.0.0.1 "$TFTP" -m binary -c get "yealink/$TOKEN/001565aabbcc.cfg" "$WORK/tftp.cfg" || pp_fail "tftp get"
 cmp "$FILE" "$WORK/tftp.cfg" || pp_fail "the file served by tftpd-hpa differs"
 # The snippet: no listing, no dot files, read only, a rate limit.
 http_code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(http_code "$URL")" = 403 ] || pp_fail "a listing of $URL"
 [ "$(http_code "http://127.0.0.1:$HTTP/prov/.phoneprov-tmp/")" = 403 ] || pp_fail "the temp folder is served"
-[ "$(http_code -X POST "${URL}001565aabbcc.cfg")" = 403 ] || pp_fail "POST is not refused"
-codes=$(curl -s -o /dev/null -w '%{http_code}\n' "${URL}001565aabbcc.cfg?n=[1-120]" | sort | uniq -c)
+[ "$(http_code -X POST "${URL}$TOKEN/001565aabbcc.cfg")" = 403 ] || pp_fail "POST is not refused"
+codes=$(curl -s -o /dev/null -w '%{http_code}\n' "${URL}$TOKEN/001565aabbcc.cfg?n=[1-120]" | sort | uniq -c)
 grep -q ' 429$' <<< "$codes" || pp_fail "no rate limit: $codes"
 grep -q ' 200$' <<< "$codes" || pp_fail "the burst was refused: $codes"
 

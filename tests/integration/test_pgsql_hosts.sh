@@ -20,6 +20,7 @@ pp_pg_add_host 00:15:65:aa:bb:03 127.0.0.53 1 desk-3 \
     '{"phoneprov": {"sip-server": "127.0.0.1", "accounts": [{"user": "2003", "password": "db-pw-three"}]}}'
 
 HTTP=$(pp_free_port 18280); pp_start_nginx "$HTTP"
+"$PHONEPROV" keygen --out "$WORK/site.key" > /dev/null   # the site key (device-tokens)
 cat > "$WORK/kea.json" <<CONF
 {"Dhcp4": {
   "interfaces-config": {"interfaces": ["lo"], "dhcp-socket-type": "udp"},
@@ -28,7 +29,8 @@ cat > "$WORK/kea.json" <<CONF
   "valid-lifetime": 3600,
   "hooks-libraries": [{"library": "$HOOK_SO", "parameters": {
       "output-dir": "$OUT", "base-url": "http://127.0.0.1:$HTTP/prov",
-      "profiles-dir": "$PROFILES_DIR", "file-group": "$PP_GROUP", "render-interval": 0}}],
+      "profiles-dir": "$PROFILES_DIR", "file-group": "$PP_GROUP", "render-interval": 0,
+      "key-file": "$WORK/site.key"}}],
   "subnet4": [{"id": 1, "subnet": "127.0.0.0/8", "pools": [{"pool": "127.0.0.100 - 127.0.0.200"}]}],
   "loggers": [{"name": "kea-dhcp4", "severity": "DEBUG", "debuglevel": 40,
                "output_options": [{"output": "$WORK/kea.log"}]}]
@@ -46,9 +48,10 @@ boot() {  # MAC VENDOR_CLASS FILE OUTPUT
 URL="http://127.0.0.1:$HTTP/prov"
 boot 00:15:65:aa:bb:01 yealink '{mac}.cfg' "$WORK/y.cfg" > "$WORK/y.json" || pp_fail "the Yealink did not boot"
 [ "$(jq -r .assigned "$WORK/y.json")" = 127.0.0.51 ] || pp_fail "Yealink address $(jq -r .assigned "$WORK/y.json"), not its reservation"
-[ "$(jq -r '.["ack-options"][] | select(.code == 66) | .text' "$WORK/y.json")" = "$URL/yealink/" ] \
+# Reservations in the database: the token is computed on the DHCP path (device-tokens).
+[ "$(jq -r '.["ack-options"][] | select(.code == 66) | .text' "$WORK/y.json")" = "$URL/yealink/$(pp_token 00:15:65:aa:bb:01)/" ] \
     || pp_fail "Yealink option 66"
-Y="$OUT/yealink/001565aabb01.cfg"
+Y="$OUT/yealink/$(pp_token 00:15:65:aa:bb:01)/001565aabb01.cfg"
 for line in "account.1.user_name = 2001" "account.1.password = db-pw-one" "account.1.display_name = Desk One"; do
     grep -qxF "$line" "$Y" || pp_fail "missing '$line' in $Y"
 done
@@ -57,7 +60,7 @@ cmp "$Y" "$WORK/y.cfg" || pp_fail "the Yealink's file over HTTP differs"
 boot 00:04:f2:aa:bb:02 "FileTransport PolycomVVX-VVX_450-UA/6.4.3.5018" '{mac}-user.cfg' "$WORK/p.cfg" \
     > "$WORK/p.json" || pp_fail "the Polycom did not boot"
 [ "$(jq -r .assigned "$WORK/p.json")" = 127.0.0.52 ] || pp_fail "Polycom address"
-grep -q 'reg.1.auth.password="db-pw-two"' "$OUT/polycom/0004f2aabb02-user.cfg" || pp_fail "Polycom account"
+grep -q 'reg.1.auth.password="db-pw-two"' "$OUT/polycom/$(pp_token 00:04:f2:aa:bb:02)/0004f2aabb02-user.cfg" || pp_fail "Polycom account"
 ! grep -q "db-pw-" "$WORK/kea.log" || pp_fail "a password from the database reached the log"
 
 # Offline, from the same configuration: every phone of the database, or one MAC.
@@ -66,18 +69,18 @@ mkdir -p "$WORK/offline" "$WORK/one"
     2> "$WORK/render.err" || { cat "$WORK/render.err"; pp_fail "phoneprov render with hosts-database"; }
 grep -q "^3 phones with data in the host database" "$WORK/render.err" \
     || { cat "$WORK/render.err"; pp_fail "phoneprov render did not read the three database phones"; }
-cmp "$Y" "$WORK/offline/yealink/001565aabb01.cfg" || pp_fail "offline render differs from the hook's"
-grep -q 'reg.1.auth.password="db-pw-two"' "$WORK/offline/polycom/0004f2aabb02-user.cfg" \
+cmp "$Y" "$WORK/offline/yealink/$(pp_token 00:15:65:aa:bb:01)/001565aabb01.cfg" || pp_fail "offline render differs from the hook's"
+grep -q 'reg.1.auth.password="db-pw-two"' "$WORK/offline/polycom/$(pp_token 00:04:f2:aa:bb:02)/0004f2aabb02-user.cfg" \
     || pp_fail "offline Polycom account"
-grep -qxF "account.1.password = db-pw-three" "$WORK/offline/yealink/001565aabb03.cfg" \
+grep -qxF "account.1.password = db-pw-three" "$WORK/offline/yealink/$(pp_token 00:15:65:aa:bb:03)/001565aabb03.cfg" \
     || pp_fail "offline render of a database-only phone"
 [ ! -e "$OUT/yealink/001565aabb03.cfg" ] || pp_fail "the hook rendered a phone it never saw"
 ! grep -q "db-pw-\|$PG_PASSWORD" "$WORK/render.err" "$WORK/render.out" || pp_fail "phoneprov render printed a secret"
 "$PHONEPROV" render --config "$WORK/kea.json" --output "$WORK/one" --mac 00:15:65:aa:bb:03 \
     > "$WORK/one.out" 2>&1 || { cat "$WORK/one.out"; pp_fail "phoneprov render --mac with hosts-database"; }
-cmp "$WORK/offline/yealink/001565aabb03.cfg" "$WORK/one/yealink/001565aabb03.cfg" \
+cmp "$WORK/offline/yealink/$(pp_token 00:15:65:aa:bb:03)/001565aabb03.cfg" "$WORK/one/yealink/$(pp_token 00:15:65:aa:bb:03)/001565aabb03.cfg" \
     || pp_fail "render --mac from the database differs"
-[ ! -e "$WORK/one/polycom/0004f2aabb02-user.cfg" ] || pp_fail "render --mac rendered another phone"
+[ ! -e "$WORK/one/polycom/$(pp_token 00:04:f2:aa:bb:02)/0004f2aabb02-user.cfg" ] || pp_fail "render --mac rendered another phone"
 
 # The database goes down; the Yealink's data changed there just before.
 pp_pg_sql "UPDATE hosts SET user_context = replace(user_context, 'db-pw-one', 'db-pw-new')

@@ -16,7 +16,10 @@ trap 'pp_cleanup; [ -z "$NS" ] || ip netns del "$NS" 2>/dev/null || true' EXIT
 # The quick start's config, with a reservation for the Grandstream too.
 python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quickstart.json" \
     "$WORK/quickstart.json" --work "$WORK" --out "$OUT" --hook "$HOOK_SO" --profiles "$PROFILES_DIR"
-jq '.Dhcp4.subnet4[0].reservations += [{"hw-address": "00:0b:82:27:3b:89", "hostname": "lobby",
+# device-tokens off: the PnP responder does not yet give a reserved phone its token
+# folder (docs/guide.md, Security notes), and this test is about PnP.
+jq '.Dhcp4["hooks-libraries"][0].parameters["device-tokens"] = false
+    | .Dhcp4.subnet4[0].reservations += [{"hw-address": "00:0b:82:27:3b:89", "hostname": "lobby",
       "user-context": {"phoneprov": {"sip-server": "127.0.0.1",
         "accounts": [{"user": "2001", "password": "gs-s3cret", "display-name": "Lobby"}]}}}]' \
     "$WORK/quickstart.json" > "$WORK/kea.json"

@@ -4,7 +4,8 @@
 # way that vendor does (the URL or server its options give: HTTP, or TFTP for Cisco's
 # option 150 and a bare host in 66), then the same file is fetched both ways, over
 # HTTP from nginx and over TFTP from tftpd-hpa, and must be byte-identical to the
-# rendered one and carry that phone's account.
+# rendered one and carry that phone's account. Every vendor but Cisco's (fixed names at
+# the TFTP root) has it in the phone's own folder, <dir>/<token>/ (device-tokens).
 source "$(dirname "$0")/lib.sh"
 pp_setup
 HTTP=$(pp_free_port 18480); pp_start_nginx "$HTTP"
@@ -61,6 +62,12 @@ for case in "${CASES[@]}"; do
     rel=${path//\{mac\}/$hex}
     rel=${rel//\{MAC\}/$HEXU}
     name=$(basename "$rel")
+    if [[ "$rel" == */* ]]; then
+        # A vendor with per-device folders (device-tokens): the phone's file is in
+        # <dir>/<token>/, and nothing is at the name computable from its MAC.
+        [ ! -e "$OUT/$rel" ] || pp_fail "$vc: a per-device file at its MAC-derived name $rel"
+        rel="${rel%%/*}/$(pp_token "$mac")/$name"
+    fi
     if [ "$like" = yes ]; then
         pp_simulate --mac "$mac" --vendor-class "$vc" --file "$name" --tftp-port "$TFTP" --json \
             --output "$WORK/$n.phone" > "$WORK/$n.json" || pp_fail "$vc: the phone did not get its file ($(jq -c .fetch "$WORK/$n.json" 2>/dev/null))"

@@ -15,16 +15,28 @@ kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log
 DHCP=$(pp_free_port 12067)
 pp_start_kea "$WORK/kea.json" "$DHCP"
 
-# The reserved Yealink.
+# The reserved Yealink: its per-device folder, named by HMAC-SHA-256 of its MAC under
+# the site key (adapt_kea_config.py wrote $WORK/site.key), is in its options only.
+TOKEN=$(python3 -c 'import hmac, hashlib, sys
+print(hmac.new(open(sys.argv[1], "rb").read(), bytes.fromhex("001565aabbcc"), hashlib.sha256).hexdigest()[:32])' \
+    "$WORK/site.key")
 pp_simulate --mac 00:15:65:aa:bb:cc --vendor-class yealink --file '{mac}.cfg' --json \
     --output "$WORK/fetched.cfg" > "$WORK/sim.json" || pp_fail "simulate of the reserved phone"
 URL="http://127.0.0.1:$HTTP/prov/yealink/"
-HEX=$(printf '%s' "$URL" | od -An -tx1 | tr -d ' \n')
+HEX=$(printf '%s' "$URL$TOKEN/" | od -An -tx1 | tr -d ' \n')
 for kind in offer-options ack-options; do
     got=$(jq -r --arg k "$kind" '.[$k][] | select(.code == 66) | .hex' "$WORK/sim.json")
-    [ "$got" = "$HEX" ] || pp_fail "$kind: option 66 is '$got', expected $HEX ($URL)"
+    [ "$got" = "$HEX" ] || pp_fail "$kind: option 66 is '$got', expected $HEX ($URL$TOKEN/)"
 done
-FILE="$OUT/yealink/001565aabbcc.cfg"
+FILE="$OUT/yealink/$TOKEN/001565aabbcc.cfg"
+# Nothing at the name computable from the MAC, on disk or over HTTP.
+[ ! -e "$OUT/yealink/001565aabbcc.cfg" ] || pp_fail "a per-device file at its MAC-derived name"
+code=$(curl -s -o /dev/null -w '%{http_code}' "${URL}001565aabbcc.cfg")
+[ "$code" = 404 ] || pp_fail "${URL}001565aabbcc.cfg answered $code"
+# The phone reads its common files from its folder too.
+[ -f "$OUT/yealink/$TOKEN/y000000000000.cfg" ] || pp_fail "no common file in the phone's folder"
+grep -qxF "static.auto_provision.server.url = $URL$TOKEN/" "$OUT/yealink/$TOKEN/y000000000000.cfg" \
+    || pp_fail "the common file in the phone's folder does not name the folder"
 [ -f "$FILE" ] || pp_fail "no rendered file $FILE"
 [ "$(head -1 "$FILE")" = "#!version:1.0.0.1" ] || pp_fail "first line of $FILE"
 for line in "account.1.enable = 1" "account.1.user_name = 1001" "account.1.password = s3cret" \
@@ -35,10 +47,12 @@ cmp "$FILE" "$WORK/fetched.cfg" || pp_fail "the file served over HTTP differs fr
 [ "$(stat -c '%a %G' "$FILE")" = "640 $PP_GROUP" ] || pp_fail "mode/group $(stat -c '%a %G' "$FILE")"
 
 # The same file over TFTP (tftpd-hpa serves the same tree).
-tftp 127.0.0.1 "$TFTP" -m binary -c get yealink/001565aabbcc.cfg "$WORK/tftp.cfg"
+tftp 127.0.0.1 "$TFTP" -m binary -c get "yealink/$TOKEN/001565aabbcc.cfg" "$WORK/tftp.cfg"
 cmp "$FILE" "$WORK/tftp.cfg" || pp_fail "the file served over TFTP differs"
 
-# nginx refuses temp files and listings.
+# nginx refuses temp files, listings, and the folder's listing.
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL$TOKEN/")
+[ "$code" = 403 ] || pp_fail "the phone's folder listing answered $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP/prov/.phoneprov-tmp/")
 [ "$code" = 403 ] || pp_fail "temp folder answered $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP/prov/yealink/")

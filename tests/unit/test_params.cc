@@ -50,6 +50,9 @@ TEST(ParseConfig, errorsAreExact) {
         {__LINE__, "provision-unknown", "yes", "phoneprov: 'provision-unknown' must be a boolean"},
         {__LINE__, "render", 1, "phoneprov: 'render' must be a boolean"},
         {__LINE__, "render-reserved", "yes", "phoneprov: 'render-reserved' must be a boolean"},
+        {__LINE__, "device-tokens", "on", "phoneprov: 'device-tokens' must be a boolean"},
+        {__LINE__, "key-file", 7, "phoneprov: 'key-file' must be a string"},
+        {__LINE__, "key-file", "site.key", "phoneprov: 'key-file' 'site.key' must be an absolute path"},
         {__LINE__, "vendors", json::array(), "phoneprov: 'vendors' must be a map"},
         {__LINE__, "defaults", "x", "phoneprov: 'defaults' must be a map"},
         {__LINE__, "oui-prefixes", json::array({"00:15:65"}), "phoneprov: 'oui-prefixes' must be a map"},
@@ -146,6 +149,8 @@ TEST(ParseConfig, defaults) {
     EXPECT_TRUE(c.vendors.empty());
     EXPECT_TRUE(c.ouiPrefixes.empty());
     EXPECT_FALSE(c.provisionUnknown);
+    EXPECT_TRUE(c.deviceTokens);
+    EXPECT_EQ("/var/lib/kea-phoneprov/site.key", c.keyFile);
     EXPECT_EQ("", c.fileGroup);
     EXPECT_EQ(2, c.renderThreads);
     EXPECT_EQ(65536, c.queueSize);
@@ -166,6 +171,8 @@ TEST(ParseConfig, everyParameter) {
                      "accounts": []},
         "oui-prefixes": {"00:90:7A": "polycom", "70:B3:D5:1/28": "yealink"},
         "provision-unknown": true,
+        "device-tokens": false,
+        "key-file": "/etc/kea/site.key",
         "file-group": "www-data",
         "render": false,
         "render-reserved": false,
@@ -192,6 +199,8 @@ TEST(ParseConfig, everyParameter) {
     EXPECT_EQ((std::pair<std::string, std::string>("00:90:7A", "polycom")), sorted[0]);
     EXPECT_EQ((std::pair<std::string, std::string>("70:B3:D5:1/28", "yealink")), sorted[1]);
     EXPECT_TRUE(c.provisionUnknown);
+    EXPECT_FALSE(c.deviceTokens);
+    EXPECT_EQ("/etc/kea/site.key", c.keyFile);
     EXPECT_EQ("www-data", c.fileGroup);
     EXPECT_FALSE(c.render);
     EXPECT_FALSE(c.renderReserved);
@@ -284,11 +293,11 @@ TEST(ConfigKeywords, listsTheTopLevelKeys) {
                             "render", "render-threads", "queue-size", "render-wait-ms",
                             "render-interval", "client-classes", "resync-on-change",
                             "resync-port", "ack-hold", "render-nice", "render-reserved",
-                            "resync-min-interval"}) {
+                            "resync-min-interval", "device-tokens", "key-file"}) {
         EXPECT_NE(k.end(), std::find(k.begin(), k.end(), key)) << key;
     }
     EXPECT_EQ(k.end(), std::find(k.begin(), k.end(), "comment"));
-    EXPECT_EQ(22u, k.size());
+    EXPECT_EQ(24u, k.size());
     // Every listed keyword is accepted by parseConfig, with a value of the right type.
     json p = base();
     p["profiles-dir"] = "/x";

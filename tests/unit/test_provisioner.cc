@@ -54,7 +54,12 @@ protected:
     static void SetUpTestSuite() { catalogue_ = Catalogue::load(profilesDir()); }
     static void TearDownTestSuite() { catalogue_.reset(); }
 
-    void SetUp() override { config_ = baseConfig(out_.path()); }
+    void SetUp() override {
+        config_ = baseConfig(out_.path());
+        // Files at their MAC-derived names: what these tests read (per-device
+        // folders are DeviceFolders' subject, below).
+        config_.deviceTokens = false;
+    }
 
     ProvisioningPtr build() {
         warnings_.clear();
@@ -182,9 +187,61 @@ TEST_F(Provisioner, provisionUnknownRendersWithoutAccounts) {
     ASSERT_FALSE(cfg.empty());
     EXPECT_EQ("#!version:1.0.0.1", lines(cfg)[0]);
     EXPECT_EQ(std::string::npos, cfg.find("account.")) << cfg;
-    // The hook-wide admin password reaches per-device files only.
-    EXPECT_NE(std::string::npos, cfg.find("hookadmin"));
+    // A phone without reservation data is anyone who sends its MAC: no secret of
+    // any kind, not even the hook-wide admin password (issue 21, point 3).
+    EXPECT_EQ(std::string::npos, cfg.find("hookadmin")) << cfg;
     EXPECT_EQ(std::string::npos, readFile(out_ / "yealink/y000000000000.cfg").find("hookadmin"));
+}
+
+TEST_F(Provisioner, provisionUnknownFilesHoldNoSecretOfAnyVendor) {
+    config_.provisionUnknown = true;
+    config_.defaults = {{"sip-server", "pbx.example.com"},     {"admin-password", "SECRETMARK1"},
+                        {"ldap-passwd", "SECRETMARK2"},        {"aes-key", "SECRETMARK3"},
+                        {"admin-pin", "SECRETMARK4"},          {"sip-secret", "SECRETMARK5"},
+                        {"user-credential", "SECRETMARK6"},
+                        {"accounts", json::array({{{"user", "1001"}, {"password", "SECRETMARK7"}}})}};
+    auto p = build();
+    for (const auto& v : catalogue_->vendors()) {
+        std::vector<std::string> models = {""};
+        for (const auto& m : v.models) {
+            models.push_back(m.first);
+        }
+        for (const std::string& model : models) {
+            SCOPED_TRACE(v.id + " model '" + model + "'");
+            std::vector<std::string> errors;
+            int skipped = 0;
+            auto files = p->renderFiles(catalogue_->find(v.id), model, kMac, "10.0.0.50", nullptr,
+                                        errors, skipped);
+            EXPECT_TRUE(errors.empty()) << errors[0];
+            for (const auto& f : files) {
+                SCOPED_TRACE(f.name);
+                EXPECT_EQ(std::string::npos, f.content.find("SECRETMARK")) << f.content;
+            }
+        }
+    }
+}
+
+TEST(SecretVariable, namesMarkedSecret) {
+    struct Scenario {
+        int line_;
+        const char* name;
+        bool secret;
+    };
+    const Scenario scenarios[] = {
+        {__LINE__, "accounts", true},       {__LINE__, "password", true},
+        {__LINE__, "admin-password", true}, {__LINE__, "ldap-passwd", true},
+        {__LINE__, "sip-secret", true},     {__LINE__, "user-credentials", true},
+        {__LINE__, "aes-key", true},        {__LINE__, "key", true},
+        {__LINE__, "config_key", true},     {__LINE__, "admin-pin", true},
+        {__LINE__, "device-token", true},   {__LINE__, "keyboard", false},
+        {__LINE__, "monkey", false},        {__LINE__, "ping-interval", false},
+        {__LINE__, "ntp-server", false},    {__LINE__, "sip-server", false},
+        {__LINE__, "timezone", false},      {__LINE__, "vendor-url", false},
+    };
+    for (const Scenario& s : scenarios) {
+        SCOPED_TRACE("line " + std::to_string(s.line_) + ": " + s.name);
+        EXPECT_EQ(s.secret, secretVariable(s.name));
+    }
 }
 
 TEST_F(Provisioner, commonFilesNeverHoldSecrets) {
@@ -552,6 +609,7 @@ TEST(RefuseChars, quotedFormatsRefuseQuotes) {
     c.baseUrl = "http://127.0.0.1:8080/prov";
     c.tftpServer = "127.0.0.1";
     c.profilesDir = PHONEPROV_SOURCE_DIR "/profiles";
+    c.deviceTokens = false;  // no site key: credentials would be withheld anyway
     auto catalogue = phoneprov::Catalogue::load(c.profilesDir);
     std::vector<std::string> warnings;
     auto prov = phoneprov::Provisioning::build(catalogue, c, warnings);
@@ -1051,3 +1109,158 @@ TEST(MaxLength, longerTimeZoneValueWarns) {
         }
     }
 }
+}
+
+namespace {
+
+/// Issue 21, point 1: per-device folders named by the phone's token.
+class DeviceFolders : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { catalogue_ = Catalogue::load(profilesDir()); }
+    static void TearDownTestSuite() { catalogue_.reset(); }
+
+    void SetUp() override {
+        config_ = baseConfig(out_.path());
+        config_.defaults = {{"sip-server", "pbx.example.com"}, {"admin-password", "ADMINMARK"}};
+        std::string k;
+        for (int i = 0; i < 32; ++i) {
+            k.push_back(static_cast<char>(i));
+        }
+        key_.set(k);
+    }
+
+    ProvisioningPtr build(const SiteKey* key) {
+        std::vector<std::string> warnings;
+        return (Provisioning::build(catalogue_, config_, warnings, key));
+    }
+
+    int id(const std::string& v) const { return (catalogue_->find(v)); }
+
+    static CataloguePtr catalogue_;
+    TempDir out_;
+    Config config_;
+    SiteKey key_;
+    const json device_ = {{"accounts", json::array({{{"user", "1001"}, {"password", "SIPMARK"}}})}};
+    /// HMAC-SHA-256(bytes 0..31, 00:15:65:aa:bb:cc), 128 bits (test_token.cc).
+    const std::string token_ = "b9770a16098a580d8772954adeacf7cf";
+};
+
+CataloguePtr DeviceFolders::catalogue_;
+
+TEST_F(DeviceFolders, reservedPhoneFilesLiveInItsTokenFolderOnly) {
+    auto p = build(&key_);
+    ASSERT_TRUE(p->deviceFolder(id("yealink")));
+    EXPECT_FALSE(p->tokensDegraded());
+    OutputDir out(out_.path());
+    RenderOutcome r = p->render(out, id("yealink"), "T46S", kMac, "10.0.0.50", &device_);
+    ASSERT_TRUE(r.ok()) << r.errors[0];
+    const std::string folder = out_.path() + "/yealink/" + token_;
+    std::string cfg = readFile(folder + "/001565aabbcc.cfg");
+    EXPECT_NE(std::string::npos, cfg.find("SIPMARK")) << cfg;
+    EXPECT_NE(std::string::npos, cfg.find("ADMINMARK")) << cfg;
+    // Nothing with a credential at a name computable from the MAC.
+    EXPECT_FALSE(std::filesystem::exists(out_.path() + "/yealink/001565aabbcc.cfg"));
+    // The common files are in the folder too, naming it as the provisioning URL.
+    for (const char* name : {"y000000000000.cfg", "y000000000028.cfg"}) {
+        SCOPED_TRACE(name);
+        std::string copy = readFile(folder + "/" + name);
+        EXPECT_TRUE(hasLine(copy, "static.auto_provision.server.url = http://127.0.0.1:8080/prov/yealink/" +
+                                      token_ + "/"))
+            << copy;
+        EXPECT_EQ(std::string::npos, copy.find("ADMINMARK"));
+        // The shared one stays for phones without reservation data.
+        std::string shared = readFile(out_.path() + "/yealink/" + name);
+        EXPECT_TRUE(hasLine(shared, "static.auto_provision.server.url = http://127.0.0.1:8080/prov/yealink/"))
+            << shared;
+    }
+}
+
+TEST_F(DeviceFolders, optionsCarryThePlaceholderWhereTheTokenGoes) {
+    auto p = build(&key_);
+    const std::string plain = "http://127.0.0.1:8080/prov/yealink/";
+    const auto& without = p->options(id("yealink"), "", false);
+    ASSERT_EQ(1u, without.size());
+    EXPECT_EQ(plain, std::string(without[0].data.begin(), without[0].data.end()));
+    EXPECT_TRUE(without[0].tokenAt.empty());
+    const auto& with = p->options(id("yealink"), "", true);
+    ASSERT_EQ(1u, with.size());
+    ASSERT_EQ(std::vector<uint16_t>{static_cast<uint16_t>(plain.size())}, with[0].tokenAt);
+    std::string bytes(with[0].data.begin(), with[0].data.end());
+    bytes.replace(with[0].tokenAt[0], kTokenChars, p->token(kMac));
+    EXPECT_EQ(plain + token_ + "/", bytes);
+    // Mitel: inside option 43's sub-option 2, whose length stays right.
+    const auto& mitel = p->options(id("mitel"), "", true);
+    auto o43 = std::find_if(mitel.begin(), mitel.end(), [](const EncodedOption& e) { return (e.code == 43); });
+    ASSERT_NE(mitel.end(), o43);
+    ASSERT_EQ(1u, o43->tokenAt.size());
+    EXPECT_EQ(2, o43->data[0]);
+    EXPECT_EQ(std::string("http://127.0.0.1:8080/prov/mitel/").size() + kTokenChars + 1, o43->data[1]);
+}
+
+TEST_F(DeviceFolders, tftpRootVendorsKeepTheirFixedNames) {
+    auto p = build(&key_);
+    // Cisco reads fixed names from the TFTP root (option 150): no folder to name.
+    EXPECT_FALSE(p->deviceFolder(id("cisco")));
+    EXPECT_FALSE(p->deviceFolder(id("cisco-mpp")));
+    for (const char* v : {"yealink", "polycom", "grandstream", "snom", "fanvil", "htek", "gigaset",
+                          "panasonic", "mitel", "audiocodes", "avaya"}) {
+        EXPECT_TRUE(p->deviceFolder(id(v))) << v;
+    }
+}
+
+TEST_F(DeviceFolders, withoutKeyNoCredentialIsRendered) {
+    auto p = build(nullptr);
+    EXPECT_TRUE(p->tokensDegraded());
+    EXPECT_FALSE(p->deviceFolder(id("yealink")));
+    EXPECT_EQ("", p->token(kMac));
+    OutputDir out(out_.path());
+    RenderOutcome r = p->render(out, id("yealink"), "", kMac, "10.0.0.50", &device_);
+    ASSERT_TRUE(r.ok());
+    std::string cfg = readFile(out_.path() + "/yealink/001565aabbcc.cfg");
+    EXPECT_FALSE(cfg.empty());
+    EXPECT_EQ(std::string::npos, cfg.find("SIPMARK")) << cfg;
+    EXPECT_EQ(std::string::npos, cfg.find("ADMINMARK")) << cfg;
+    // Options name the vendor's folder.
+    const auto& opts = p->options(id("yealink"), "", true);
+    EXPECT_TRUE(opts[0].tokenAt.empty());
+    // Cisco (no folder possible) keeps its credentials at its fixed names: lease
+    // binding (issue 21, point 2) is what protects it.
+    EXPECT_FALSE(p->deviceFolder(id("cisco")));
+}
+
+TEST_F(DeviceFolders, deviceTokensOffKeepsTheOldNames) {
+    config_.deviceTokens = false;
+    auto p = build(&key_);
+    EXPECT_FALSE(p->tokensDegraded());
+    EXPECT_FALSE(p->deviceFolder(id("yealink")));
+    OutputDir out(out_.path());
+    ASSERT_TRUE(p->render(out, id("yealink"), "", kMac, "10.0.0.50", &device_).ok());
+    EXPECT_NE(std::string::npos, readFile(out_.path() + "/yealink/001565aabbcc.cfg").find("SIPMARK"));
+}
+
+TEST_F(DeviceFolders, aForeignVendorGetsNoPerDeviceFile) {
+    // Issue 21, point 4: the phone's MAC is Yealink's, option 60 said Snom.
+    auto p = build(&key_);
+    for (const auto& v : catalogue_->vendors()) {
+        SCOPED_TRACE(v.id);
+        std::vector<std::string> errors;
+        int skipped = 0;
+        auto files = p->renderFiles(id(v.id), "", kMac, "10.0.0.50", &device_, errors, skipped, true);
+        for (const auto& f : files) {
+            EXPECT_FALSE(f.perDevice) << f.dir << "/" << f.name;
+            EXPECT_EQ(std::string::npos, f.content.find("SIPMARK"));
+            EXPECT_EQ(std::string::npos, f.content.find("ADMINMARK"));
+        }
+    }
+    // provision-unknown does not bring them back.
+    config_.provisionUnknown = true;
+    auto q = build(&key_);
+    std::vector<std::string> errors;
+    int skipped = 0;
+    auto files = q->renderFiles(id("snom"), "", kMac, "", nullptr, errors, skipped, true);
+    for (const auto& f : files) {
+        EXPECT_FALSE(f.perDevice) << f.name;
+    }
+}
+
+}  // namespace

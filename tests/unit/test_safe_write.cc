@@ -271,7 +271,11 @@ TEST_F(SafeWrite, unsafeNamesAreRefused) {
         {__LINE__, "", std::string(129, 'a')},
         {__LINE__, "..", "x"},
         {__LINE__, "../other", "x"},
-        {__LINE__, "a/b", "x"},
+        {__LINE__, "a/b/c", "x"},  // a vendor's folder and a phone's in it: two at most
+        {__LINE__, "a//b", "x"},
+        {__LINE__, "a/", "x"},
+        {__LINE__, "a/..", "x"},
+        {__LINE__, "a/.phoneprov-tmp", "x"},
         {__LINE__, ".phoneprov-tmp", "x"},
         {__LINE__, "/etc", "x"},
     };
@@ -285,6 +289,11 @@ TEST_F(SafeWrite, unsafeNamesAreRefused) {
     }
     EXPECT_TRUE(listDir(root_.path()).empty());
     EXPECT_EQ(WriteStatus::Written, out.write("", std::string(128, 'a'), "x").status);
+    // A phone's token folder inside its vendor's (issue 21): both made, read back.
+    EXPECT_EQ(WriteStatus::Written, out.write("yealink/0123abcd", "a.cfg", "tok").status);
+    std::string content;
+    EXPECT_TRUE(out.read("yealink/0123abcd", "a.cfg", content));
+    EXPECT_EQ("tok", content);
 }
 
 TEST(SafeFileName, table) {
