@@ -313,7 +313,7 @@ TEST_F(CalloutTest, ResyncOnlyForReservationChangesAtMostOncePerInterval) {
     // A packet with the phone's MAC and a new model: its files change (the model's
     // file appears), no NOTIFY.
     exchange(query(DHCPDISCOVER, kYealinkMac, "yealink T46S"), DHCPOFFER, {}, "127.0.0.1");
-    ASSERT_TRUE(waitFor("yealink/y000000000028.cfg"));
+    ASSERT_TRUE(waitFor("yealink/y000000000066.cfg"));  // T46S: model code 066
     EXPECT_FALSE(notified(700)) << "a re-sync NOTIFY for a change that came from a packet";
     exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {}, "127.0.0.1");
     EXPECT_FALSE(notified(700)) << "a re-sync NOTIFY for a change that came from a packet";

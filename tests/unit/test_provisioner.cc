@@ -1109,7 +1109,6 @@ TEST(MaxLength, longerTimeZoneValueWarns) {
         }
     }
 }
-}
 
 namespace {
 
@@ -1161,7 +1160,7 @@ TEST_F(DeviceFolders, reservedPhoneFilesLiveInItsTokenFolderOnly) {
     // Nothing with a credential at a name computable from the MAC.
     EXPECT_FALSE(std::filesystem::exists(out_.path() + "/yealink/001565aabbcc.cfg"));
     // The common files are in the folder too, naming it as the provisioning URL.
-    for (const char* name : {"y000000000000.cfg", "y000000000028.cfg"}) {
+    for (const char* name : {"y000000000000.cfg", "y000000000066.cfg"}) {
         SCOPED_TRACE(name);
         std::string copy = readFile(folder + "/" + name);
         EXPECT_TRUE(hasLine(copy, "static.auto_provision.server.url = http://127.0.0.1:8080/prov/yealink/" +
