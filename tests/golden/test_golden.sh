@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Golden files: every file `phoneprov render` writes for the reservations of
-# tests/data/golden/kea.json (one phone per vendor checked against its guide, several
+# tests/data/golden/kea.json (device-tokens off: the files' content is compared here, their
+# token folders in test_credential_attack; one phone per vendor checked against its guide, several
 # accounts each, time zone Europe/Berlin from the system tzdata) must equal, byte for
 # byte, the file of the same path under tests/data/golden/<vendor>/; no file may be
 # missing or extra. docs/profiles.md names the guide and section behind each key.

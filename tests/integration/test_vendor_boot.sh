@@ -69,7 +69,7 @@ accounts() {
 VENDOR=yealink; MAC=00:15:65:30:00:01; HEX=001565300001
 boot "$MAC" --vendor-class yealink
 url=$(opt 66)
-[ "$url" = "$BASE/yealink/" ] || pp_fail "yealink: option 66 '$url'"
+[ "$url" = "$BASE/yealink/$(pp_token "$MAC")/" ] || pp_fail "yealink: option 66 '$url'"
 get "${url}$HEX.boot"
 [ "$(head -1 "$WORK/got")" = "#!version:1.0.0.1" ] || pp_fail "yealink: boot file header"
 mapfile -t inc < <(sed -n 's/^include:config "\(.*\)"$/\1/p' "$WORK/got")
@@ -89,7 +89,7 @@ curl -sf "${url}y000000000000.boot" | grep -qx 'include:config "y000000000000.cf
 VENDOR=panasonic; MAC=00:80:f0:30:00:02; HEXU=0080F0300002
 boot "$MAC" --vendor-class Panasonic
 url=$(opt 66)
-[ "$url" = "$BASE/panasonic/Config{MAC}.cfg" ] || pp_fail "panasonic: option 66 '$url'"
+[ "$url" = "$BASE/panasonic/$(pp_token "$MAC")/Config{MAC}.cfg" ] || pp_fail "panasonic: option 66 '$url'"
 get "${url//\{MAC\}/$HEXU}"
 std=$(sed -n 's/^CFG_STANDARD_FILE_PATH="\(.*\)"\r$/\1/p' "$WORK/got")
 [ -n "$std" ] || pp_fail "panasonic: the first file sets no CFG_STANDARD_FILE_PATH"
@@ -114,7 +114,7 @@ VENDOR=polycom; MAC=00:04:f2:30:00:05; HEX=0004f2300005
 vc=$(printf '\x00\x00\x36\x3d\x1e\x01\x07Polycom\x02\x06VVX410\x03\x03SIP\x04\x05 5.9.' | od -An -tx1 | tr -d ' \n')
 boot "$MAC" --vendor-class-hex "$vc"
 url=$(opt 66)
-[ "$url" = "$BASE/polycom/" ] || pp_fail "polycom: option 66 '$url'"
+[ "$url" = "$BASE/polycom/$(pp_token "$MAC")/" ] || pp_fail "polycom: option 66 '$url'"
 code=$(curl -s -o /dev/null -w '%{http_code}' "${url}$HEX.cfg")
 [ "$code" = 404 ] || pp_fail "polycom: <mac>.cfg answered $code"
 get "${url}000000000000.cfg"
@@ -141,7 +141,7 @@ sson=$(opt 242)
 srv=$(sed -n 's/.*HTTPSRVR=\([^,]*\).*/\1/p' <<< "$sson")
 port=$(sed -n 's/.*HTTPPORT=\([^,]*\).*/\1/p' <<< "$sson")
 dir=$(sed -n 's/.*HTTPDIR=\([^,]*\).*/\1/p' <<< "$sson")
-[ "$srv:$port/$dir" = "127.0.0.1:$HTTP/prov/avaya" ] || pp_fail "avaya: option 242 '$sson'"
+[ "$srv:$port/$dir" = "127.0.0.1:$HTTP/prov/avaya/$(pp_token "$MAC")" ] || pp_fail "avaya: option 242 '$sson'"
 root="http://$srv:$port/$dir"
 get "$root/J100Supgrade.txt"
 next=$(sed -n 's/^GET \(.*\)$/\1/p' "$WORK/got")
