@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config python3
   kea-dev libre2-dev libkainjow-mustache-dev nlohmann-json3-dev libboost-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libsqlite3-dev
   # packages (scripts/build-packages.sh): dpkg-buildflags, dpkg-shlibdeps, rpmbuild
   dpkg-dev rpm
   # run time

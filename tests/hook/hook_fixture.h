@@ -85,6 +85,7 @@ protected:
         p->set("tftp-server", Element::create("192.0.2.69"));
         p->set("render-wait-ms", Element::create(0));
         p->set("client-classes", Element::create("always"));
+        p->set("state-db", Element::create(dir_ + "/state.db"));
         return (p);
     }
 
