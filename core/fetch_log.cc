@@ -14,7 +14,7 @@ std::string_view token(std::string_view& rest) {
     size_t start = rest.find_first_not_of(' ');
     if (start == std::string_view::npos) {
         rest = {};
-        return ({});
+        return (std::string_view());
     }
     rest.remove_prefix(start);
     size_t end = rest.find(' ');

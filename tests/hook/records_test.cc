@@ -31,9 +31,10 @@ constexpr uint32_t kLease = 0x0a000007;  // 10.0.0.7
 class RecordsTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        isc::log::initLogger("records-test", isc::log::WARN, 0, nullptr, false);
         char tmpl[] = "/tmp/phoneprov-records-XXXXXX";
         dir_ = mkdtemp(tmpl);
+        setenv("KEA_LOCKFILE_DIR", dir_.c_str(), 1);
+        isc::log::initLogger("records-test", isc::log::WARN, 0, nullptr, false);
         db_ = dir_ + "/state.db";
     }
     void TearDown() override {
