@@ -496,8 +496,10 @@ void PhoneRecords::applyRender(RenderEvent& e) {
         unreserved_ += e.reserved ? -1 : 1;
         r->reserved = e.reserved;
     }
+    if (!e.model.empty() || r->vendor != e.vendor) {
+        r->model = e.model;  // a render from the MAC alone knows no model: keep the last
+    }
     r->vendor = e.vendor;
-    r->model = e.model;
     if (r->how.empty()) {
         r->how = e.reserved ? howText(HowIdentified::Reservation) : howText(HowIdentified::Registry);
     }

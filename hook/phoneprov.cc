@@ -418,6 +418,15 @@ void PhoneProv::renderReserved(const char* why) {
         job.mac = host.mac;
         job.vendor = v.vendor;
         job.model = std::move(v.model);
+        if (job.model.empty() && records_) {
+            // The model its vendor class named when it last booted (kept in its
+            // record across restarts): otherwise its file would be rendered without
+            // it now, and again with it at its next DHCP packet.
+            auto r = records_->get(host.mac);
+            if (r && r->vendor == provisioning_->catalogue().vendors()[v.vendor].id) {
+                job.model = r->model;
+            }
+        }
         job.generation = generation;
         job.plan = provisioning_;
         in_addr a;
