@@ -647,15 +647,19 @@ size_t PhoneRecords::expire(int64_t now) {
 }
 
 void PhoneRecords::writeDirty() {
-    if (dirty_.empty() && deleted_.empty()) {
+    std::vector<uint64_t> dirty;
+    std::vector<uint64_t> deleted;
+    {
+        // expire() may run on another thread (tests): both lists under the lock.
+        std::lock_guard<std::mutex> lock(records_mutex_);
+        dirty.swap(dirty_);
+        deleted.swap(deleted_);
+    }
+    if (dirty.empty() && deleted.empty()) {
         return;
     }
-    std::sort(dirty_.begin(), dirty_.end());
-    dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
-    std::vector<uint64_t> dirty;
-    dirty.swap(dirty_);
-    std::vector<uint64_t> deleted;
-    deleted.swap(deleted_);
+    std::sort(dirty.begin(), dirty.end());
+    dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
     if (!db_) {
         return;
     }

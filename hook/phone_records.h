@@ -189,10 +189,11 @@ private:
     std::unordered_map<std::string, uint64_t> by_path_;  ///< per-device file -> MAC
     size_t unreserved_ = 0;
 
-    // Writer thread only.
-    sqlite3* db_ = nullptr;
+    // Changed since the last commit (under records_mutex_).
     std::vector<uint64_t> dirty_;
     std::vector<uint64_t> deleted_;
+    // Writer thread only.
+    sqlite3* db_ = nullptr;
     int64_t last_warn_ms_ = 0;
     uint64_t warns_suppressed_ = 0;
     int64_t last_expiry_ms_ = 0;
