@@ -4,8 +4,8 @@
 # log_format over syslog). A reserved Yealink boots with `phoneprov simulate` and
 # fetches its file: phoneprov-list shows it fetched, with nginx's fetch (address,
 # status 200) and one PHONEPROV_PROVISIONED line. Its file fetched from another
-# address (127.0.0.2) is logged (WARN) and counted. The record survives a restart
-# of kea-dhcp4.
+# address (127.0.0.2) is logged (WARN) and counted. The record survives kill -9
+# and a restart of kea-dhcp4.
 source "$(dirname "$0")/lib.sh"
 pp_setup
 
@@ -80,10 +80,12 @@ phone_state fetched || pp_fail "a foreign fetch changed the state: $(get_phone)"
 [ "$(get_phone | jq -r '.arguments.files[0]["last-fetch"].address')" = 127.0.0.2 ] \
     || pp_fail "the last fetch is not the foreign one: $(get_phone)"
 
-# A restart: the record is read back from state-db; the start-up render of the
+# A crash and a restart: the record is read back from state-db; the start-up render of the
 # reserved phone uses the model its vendor class named (kept in the record), so its
 # file stays as the phone fetched it ("fetched", not "fetched-stale").
-kill "$KEA_PID"
+# kill -9: what phoneprov-get showed was committed (the command waits for the
+# writer), and WAL keeps a commit across a crash of the process.
+kill -9 "$KEA_PID"
 for _ in $(seq 100); do kill -0 "$KEA_PID" 2>/dev/null || break; sleep 0.1; done
 ! kill -0 "$KEA_PID" 2>/dev/null || pp_fail "kea-dhcp4 did not stop"
 mv "$WORK/kea.log" "$WORK/kea-1.log"
