@@ -37,6 +37,9 @@ const std::vector<Keyword> kTopKeywords = {
     {"render-wait-ms", JType::Int, false},
     {"ack-hold", JType::String, false},
     {"render-interval", JType::Int, false},
+    {"state-db", JType::String, false},
+    {"record-retention", JType::Int, false},
+    {"fetch-log-socket", JType::String, false},
     {"comment", JType::Any, false},
 };
 
@@ -255,6 +258,16 @@ Config parseConfig(const nlohmann::json& params) {
     c.queueSize = static_cast<int>(getInt(params, "queue-size", 65536, 16, 1000000, where));
     c.renderWaitMs = static_cast<int>(getInt(params, "render-wait-ms", 2000, 0, 30000, where));
     c.renderInterval = static_cast<int>(getInt(params, "render-interval", 60, 0, 86400, where));
+    c.stateDb = getString(params, "state-db", c.stateDb);
+    c.recordRetention = getInt(params, "record-retention", c.recordRetention, 60, 3650LL * 86400,
+                               where);
+    c.fetchLogSocket = getString(params, "fetch-log-socket");
+    for (const auto* key : {"state-db", "fetch-log-socket"}) {
+        const std::string& v = key[0] == 's' ? c.stateDb : c.fetchLogSocket;
+        if (!v.empty() && v[0] != '/') {
+            throw ConfigError(where + ": '" + key + "' '" + v + "' must be an absolute path");
+        }
+    }
     c.ackHold = getString(params, "ack-hold", "pkt4-send");
     if (c.ackHold != "pkt4-send" && c.ackHold != "parking-lot") {
         throw ConfigError(where + ": 'ack-hold' '" + c.ackHold + "' must be pkt4-send or parking-lot");

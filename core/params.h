@@ -75,6 +75,12 @@ struct Config {
     /// Whether phones are put into PHONEPROV and PHONEPROV_<VENDOR>: "always", "never",
     /// or "auto" (when the Kea configuration refers to those classes).
     std::string clientClasses = "auto";
+    /// The phone records (SQLite; "" keeps none).
+    std::string stateDb = "/var/lib/kea-phoneprov/state.db";
+    /// Seconds a phone without reservation data is kept after it was last seen.
+    int64_t recordRetention = 30 * 86400;
+    /// The unix datagram socket nginx and rsyslog send fetch lines to ("" none).
+    std::string fetchLogSocket;
 };
 
 /// @brief Parses and checks the hook parameters (a JSON map).

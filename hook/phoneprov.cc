@@ -6,6 +6,7 @@
 #include "kea_compat.h"
 #include "phoneprov_log.h"
 
+#include <fetch_log.h>
 #include <sip.h>
 
 #include <dhcp/dhcp4.h>
@@ -49,6 +50,7 @@ struct LastVerdict {
     char model[33] = {};
     core::Mac mac;
     int owner = -1;
+    HowIdentified how = HowIdentified::Registry;
     uint64_t generation = 0;
 };
 // initial-exec: a plain %fs-relative access. The default model for a dlopen'ed
@@ -70,6 +72,7 @@ void remember(const Pkt4& query, const PacketVerdict* v, uint64_t generation) {
     std::memcpy(l.model, v->model.data(), l.modelLen);
     l.mac = v->mac;
     l.owner = v->owner;
+    l.how = v->how;
 }
 
 /// @brief The verdict pkt4_receive left for this query on this thread.
@@ -87,6 +90,7 @@ bool recall(const Pkt4& query, bool& phone, PacketVerdict& v, uint64_t generatio
         v.model.assign(l.model, l.modelLen);
         v.mac = l.mac;
         v.owner = l.owner;
+        v.how = l.how;
     }
     return (true);
 }
@@ -284,6 +288,14 @@ size_t PhoneProv::vendorPrefixes() const {
 }
 
 void PhoneProv::start() {
+    // Never fails the load: a database that cannot be opened is logged, and the
+    // records are kept in memory only.
+    records_.reset(new PhoneRecords(config_.stateDb, config_.recordRetention,
+                                    core::basePathOf(config_.baseUrl)));
+    records_->start();
+    if (!config_.fetchLogSocket.empty()) {
+        records_->listen(config_.fetchLogSocket, core::fileGroupId(config_.fileGroup));
+    }
     size_t removed = output_->cleanStaleTemps();
     if (removed) {
         LOG_INFO(phoneprov_logger, PHONEPROV_STALE_TEMPS).arg(removed).arg(config_.outputDir);
@@ -310,6 +322,9 @@ void PhoneProv::start() {
 void PhoneProv::stop() {
     if (queue_) {
         queue_->stop();
+    }
+    if (records_) {
+        records_->stop();  // writes what is queued
     }
     std::vector<Pkt4Ptr> held;
     {
@@ -467,6 +482,15 @@ void PhoneProv::renderReserved(const char* why) {
         job.mac = host.mac;
         job.vendor = v.vendor;
         job.model = std::move(v.model);
+        if (job.model.empty() && records_) {
+            // The model its vendor class named when it last booted (kept in its
+            // record across restarts): otherwise its file would be rendered without
+            // it now, and again with it at its next DHCP packet.
+            auto r = records_->get(host.mac);
+            if (r && r->vendor == provisioning_->catalogue().vendors()[v.vendor].id) {
+                job.model = r->model;
+            }
+        }
         job.generation = generation;
         job.plan = provisioning_;
         in_addr a;
@@ -577,6 +601,9 @@ bool PhoneProv::identify(Pkt4& query, PacketVerdict& pv) {
     // Option 60 named another family than the MAC's registry entry (and no
     // reservation pins the vendor): the MAC's owner is another vendor.
     pv.owner = v.confidence == core::Confidence::Class && v.prefixVendor >= 0 ? v.prefixVendor : -1;
+    pv.how = v.confidence == core::Confidence::Pinned  ? HowIdentified::Reservation
+             : v.confidence == core::Confidence::Prefix ? HowIdentified::Registry
+                                                        : HowIdentified::VendorClass;
     counters_.bump(pv.vendor, Counter::Identified);
     return (true);
 }
@@ -661,7 +688,11 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
             .arg(prepared->second.size())
             .arg(identifier_->catalogue().vendors()[v.vendor].id);
     }
-    maybeQueue(v, query, yiaddr, response.getType() == DHCPACK);
+    const bool ack = response.getType() == DHCPACK;
+    maybeQueue(v, query, yiaddr, ack);
+    if (records_) {
+        recordSeen(v, yiaddr, ack);
+    }
     if (parkingEnabled() && !usesParkingLot() && hold(v, responsePtr)) {
         // Kea does not send it; onWake() will, once the phone's file is there.
         handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
@@ -868,6 +899,9 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
             k.planGeneration = job.generation;
             k.hostsGeneration = s.hostsGeneration;
             k.current = s.ok && r.ok() && !s.fromDb;
+            if (records_) {
+                recordRender(job, plan, r, s.ok && r.ok());
+            }
             k.files = std::move(r.deviceStamps);
             k.dataHash = s.dataHash;
             std::lock_guard<std::mutex> lock(known_mutex_);
@@ -910,6 +944,35 @@ bool PhoneProv::resyncDue(const KnownPhone& before, const KnownPhone& now,
         return (false);
     }
     return (!before.resynced || seconds - before.lastResync >= config_.resyncMinInterval);
+}
+
+void PhoneProv::recordSeen(const PacketVerdict& v, uint32_t ip, bool ack) {
+    SeenEvent e;
+    e.mac = v.mac.value();
+    e.ip = ip;
+    e.ack = ack;
+    e.how = v.how;
+    const std::string& id = identifier_->catalogue().vendors()[v.vendor].id;
+    e.vendorLen = static_cast<uint8_t>(std::min(id.size(), sizeof(e.vendor)));
+    std::memcpy(e.vendor, id.data(), e.vendorLen);
+    e.modelLen = static_cast<uint8_t>(std::min(v.model.size(), sizeof(e.model)));
+    std::memcpy(e.model, v.model.data(), e.modelLen);
+    records_->seen(e);
+}
+
+void PhoneProv::recordRender(const core::RenderJob& job, const core::Provisioning& plan,
+                             const core::RenderOutcome& r, bool ok) {
+    std::vector<std::pair<std::string, uint64_t>> files;
+    files.reserve(r.deviceStamps.size());
+    for (const auto& f : r.deviceStamps) {
+        const core::FileStamp& st = f.second;
+        files.emplace_back(f.first, fileVersion(st.dev, st.ino, st.size, st.mtimeSec,
+                                                st.mtimeNsec));
+    }
+    core::HostIndexPtr index = hosts();
+    const core::HostEntry* host = index->find(job.mac);
+    records_->rendered(job.mac, plan.catalogue().vendors()[job.vendor].id, job.model, ok,
+                       host && host->hasData, files);
 }
 
 void PhoneProv::sendResync(const core::RenderJob& job) {

@@ -13,6 +13,7 @@
 #include <reservations.h>
 #include <safe_write.h>
 
+#include "phone_records.h"
 #include "phoneprov_counters.h"
 
 #include <cc/data.h>
@@ -45,6 +46,7 @@ struct PacketVerdict {
     /// The registry's vendor of the MAC when option 60 named another family and no
     /// reservation pins the vendor (-1: no conflict). See RenderJob::owner.
     int owner = -1;
+    HowIdentified how = HowIdentified::Registry;  ///< for the phone's record
 };
 
 /// @brief The hook's implementation: owns the immutable configuration and the
@@ -171,6 +173,8 @@ public:
     /// @brief How many times a phone seen again was found with its files current
     /// (inputs unchanged, files as written): no render was needed.
     uint64_t checksCurrent() const { return (checks_current_.load(std::memory_order_relaxed)); }
+    /// @brief The phone records (nullptr before start()).
+    PhoneRecords* records() const { return (records_.get()); }
     /// @brief How many reloads succeeded since load.
     uint64_t generation() const { return (generation_.load(std::memory_order_relaxed)); }
 
@@ -218,6 +222,11 @@ private:
                                           const ::phoneprov::StagedRender& staged,
                                           const ::phoneprov::OutputDir::Batch& batch);
     void sendResync(const ::phoneprov::RenderJob& job);
+    /// Hands a phone's DHCP response to its record (DHCP path: no I/O, no throw).
+    void recordSeen(const PacketVerdict& v, uint32_t ip, bool ack);
+    /// Hands a finished render to the phone's record (render workers).
+    void recordRender(const ::phoneprov::RenderJob& job, const ::phoneprov::Provisioning& plan,
+                      const ::phoneprov::RenderOutcome& r, bool ok);
     void renderDone(const ::phoneprov::Mac& mac);
     void forgetRecent(const ::phoneprov::Mac& mac);
     /// Queues a render (or a check) of a phone seen in a response; `ack`: the
@@ -300,6 +309,8 @@ private:
     int wake_pipe_[2] = {-1, -1};
     bool stopping_ = false;
     std::thread timer_;
+    /// Issue 24: a record per phone (SQLite, fed off the DHCP path).
+    std::unique_ptr<PhoneRecords> records_;
 
     // Commands and statistics.
     VendorCounters counters_;

@@ -69,6 +69,14 @@ int renderCommand(CalloutHandle& handle) {
     return (runCommand(handle, &Commands::render));
 }
 
+int listCommand(CalloutHandle& handle) {
+    return (runCommand(handle, &Commands::list));
+}
+
+int getCommand(CalloutHandle& handle) {
+    return (runCommand(handle, &Commands::get));
+}
+
 int reloadCommand(CalloutHandle& handle) {
     return (runCommand(handle, [](PhoneProv& p, const ConstElementPtr&) {
         return (Commands::reload(p));
@@ -107,6 +115,8 @@ void registerCommands(LibraryHandle& handle, const PhoneProvPtr& p) {
     handle.registerCommandCallout("phoneprov-identify", identifyCommand);
     handle.registerCommandCallout("phoneprov-render", renderCommand);
     handle.registerCommandCallout("phoneprov-reload", reloadCommand);
+    handle.registerCommandCallout("phoneprov-list", listCommand);
+    handle.registerCommandCallout("phoneprov-get", getCommand);
     // Kea's command manager registers this hook point (libkea-cfgclient); Kea calls
     // it after its own commands, never on the DHCP path.
     if (ServerHooks::getServerHooks().findIndex("command_processed") >= 0) {

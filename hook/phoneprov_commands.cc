@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 
@@ -266,6 +268,89 @@ ConstElementPtr Commands::render(PhoneProv& impl, const ConstElementPtr& args) {
                        {{"queued", queued}, {"skipped", skipped}}));
     } catch (const ArgError& ex) {
         return (createAnswer(CONTROL_RESULT_ERROR, std::string("phoneprov-render: ") + ex.what()));
+    }
+}
+
+namespace {
+
+/// @brief What a command shows includes every event handed over before it (a
+/// render finished, a fetch line received): the writer gets this long to apply them.
+constexpr int kSyncMs = 1000;
+
+const char* const kStates[] = {"seen", "rendered", "fetched", "fetched-stale", "failed"};
+
+int64_t intArg(const nlohmann::json& a, const char* key, int64_t def, int64_t lo, int64_t hi) {
+    if (!a.contains(key)) {
+        return (def);
+    }
+    int64_t v = a[key].get<int64_t>();
+    if (v < lo || v > hi) {
+        throw ArgError("'" + std::string(key) + "' must be between " + std::to_string(lo) +
+                       " and " + std::to_string(hi));
+    }
+    return (v);
+}
+
+}  // namespace
+
+ConstElementPtr Commands::list(PhoneProv& impl, const ConstElementPtr& args) {
+    try {
+        nlohmann::json a = checkArgs(args, {{"vendor", Element::string},
+                                            {"state", Element::string},
+                                            {"seen-since", Element::integer},
+                                            {"limit", Element::integer},
+                                            {"offset", Element::integer}}, false);
+        PhoneRecords::Filter f;
+        f.vendor = a.value("vendor", std::string());
+        f.state = a.value("state", std::string());
+        if (!f.state.empty() &&
+            std::find(std::begin(kStates), std::end(kStates), f.state) == std::end(kStates)) {
+            throw ArgError("'state' '" + f.state.substr(0, 40) +
+                           "' must be seen, rendered, fetched, fetched-stale or failed");
+        }
+        f.seenSinceMs = intArg(a, "seen-since", 0, 0, INT64_C(1) << 40) * 1000;
+        f.limit = static_cast<size_t>(intArg(a, "limit", 100, 1, 10000));
+        f.offset = static_cast<size_t>(intArg(a, "offset", 0, 0, INT64_C(1) << 32));
+        PhoneRecords* records = impl.records();
+        if (!records) {
+            return (createAnswer(CONTROL_RESULT_ERROR, "phoneprov-list: no phone records"));
+        }
+        records->sync(kSyncMs);
+        size_t total = 0;
+        nlohmann::json phones = nlohmann::json::array();
+        for (const PhoneRecord& r : records->list(f, total)) {
+            phones.push_back(r.toJson(false));
+        }
+        nlohmann::json out = {{"total", total},
+                              {"offset", f.offset},
+                              {"count", phones.size()},
+                              {"persistent", records->persistent()},
+                              {"phones", phones}};
+        return (answer(phones.empty() ? CONTROL_RESULT_EMPTY : CONTROL_RESULT_SUCCESS,
+                       std::to_string(phones.size()) + " of " + std::to_string(total) + " phones",
+                       out));
+    } catch (const ArgError& ex) {
+        return (createAnswer(CONTROL_RESULT_ERROR, std::string("phoneprov-list: ") + ex.what()));
+    }
+}
+
+ConstElementPtr Commands::get(PhoneProv& impl, const ConstElementPtr& args) {
+    try {
+        nlohmann::json a = checkArgs(args, {{"mac", Element::string}}, true);
+        core::Mac mac = macArg(a);
+        PhoneRecords* records = impl.records();
+        if (!records) {
+            return (createAnswer(CONTROL_RESULT_ERROR, "phoneprov-get: no phone records"));
+        }
+        records->sync(kSyncMs);
+        auto r = records->get(mac);
+        if (!r) {
+            return (createAnswer(CONTROL_RESULT_EMPTY,
+                                 "phoneprov-get: no record of " + mac.colon()));
+        }
+        return (answer(CONTROL_RESULT_SUCCESS, mac.colon() + ": " + r->state(), r->toJson(true)));
+    } catch (const ArgError& ex) {
+        return (createAnswer(CONTROL_RESULT_ERROR, std::string("phoneprov-get: ") + ex.what()));
     }
 }
 

@@ -54,6 +54,14 @@ public:
     /// @brief phoneprov-reload: reads the profiles and templates again.
     static isc::data::ConstElementPtr reload(PhoneProv& impl);
 
+    /// @brief phoneprov-list {"vendor", "state", "seen-since", "limit", "offset"}:
+    /// the phone records, sorted by MAC, a page at a time.
+    static isc::data::ConstElementPtr list(PhoneProv& impl,
+                                           const isc::data::ConstElementPtr& args);
+
+    /// @brief phoneprov-get {"mac": M}: one phone's record with its files and fetches.
+    static isc::data::ConstElementPtr get(PhoneProv& impl, const isc::data::ConstElementPtr& args);
+
     /// @brief The answer when the hook is not configured (passthrough).
     static isc::data::ConstElementPtr notLoaded(const std::string& command);
 };

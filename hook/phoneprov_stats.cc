@@ -29,6 +29,7 @@ struct Pushed {
     };
     std::vector<std::array<Stat, kCounters>> slots;  ///< per counter slot
     std::array<Stat, kCounters> totals;
+    Stat foreign;  ///< phoneprov.fetch-foreign-address (phone_records.h)
 };
 
 Pushed& pushed() {
@@ -87,6 +88,10 @@ bool pushStatistics(PhoneProv& impl) {
         std::string name = std::string("phoneprov.") + counterName(static_cast<Counter>(c));
         changed = push(p.totals[c], name, totals[c]) || changed;
     }
+    if (PhoneRecords* records = impl.records()) {
+        changed = push(p.foreign, "phoneprov.fetch-foreign-address", records->foreignFetches()) ||
+                  changed;
+    }
     return (changed);
 }
 
@@ -105,8 +110,12 @@ void removeStatistics() {
             StatsMgr::instance().del(stat.name);
         }
     }
+    if (!p.foreign.name.empty()) {
+        StatsMgr::instance().del(p.foreign.name);
+    }
     p.slots.clear();
     p.totals = {};
+    p.foreign = {};
 }
 
 void refreshStatisticAnswer(PhoneProv& impl, const std::string& name, const ConstElementPtr& args,

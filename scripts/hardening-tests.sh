@@ -21,7 +21,7 @@ STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=(fuzz asan tsan)
 JOBS=${JOBS:-$(nproc)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-FUZZ_TARGETS=(${FUZZ_ONLY:-identify sip render params dhcp})
+FUZZ_TARGETS=(${FUZZ_ONLY:-identify sip render params dhcp fetch})
 FUZZ_RUNS=${FUZZ_RUNS:-}
 LAUNCHER=()
 command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

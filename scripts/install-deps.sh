@@ -9,6 +9,7 @@ PACKAGES=(
   # HMAC-SHA-256 of the per-device token (core/token.cc)
   libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libsqlite3-dev
   # packages (scripts/build-packages.sh): dpkg-buildflags, dpkg-shlibdeps, rpmbuild
   dpkg-dev rpm
   # run time

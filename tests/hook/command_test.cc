@@ -9,8 +9,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 using namespace phoneprov_test;
@@ -518,3 +521,151 @@ TEST_F(CommandTest, RendersQueuedBeforeAReloadUseTheirOwnPlan) {
 }
 
 }  // namespace
+
+namespace {
+
+/// @brief Sends one datagram to a unix socket, as nginx's syslog output does.
+void sendLine(const std::string& path, const std::string& line) {
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    sockaddr_un to{};
+    to.sun_family = AF_UNIX;
+    std::strncpy(to.sun_path, path.c_str(), sizeof(to.sun_path) - 1);
+    ASSERT_GE(sendto(fd, line.data(), line.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                     sizeof(to)),
+              0);
+    close(fd);
+}
+
+}  // namespace
+
+// Issue 24: a reserved phone's record from its ACK, its render and its fetches
+// (fed to the fetch socket as nginx sends them), through phoneprov-list and -get.
+TEST_F(CommandTest, ListAndGetShowAPhoneFromAckToFetch) {
+    ElementPtr p = goodParams();
+    p->set("profiles-dir", Element::create(profiles_));
+    const std::string sock = dir_ + "/fetch.sock";
+    p->set("fetch-log-socket", Element::create(sock));
+    ASSERT_TRUE(load(p));
+    configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "user-context": {"phoneprov":
+            {"accounts": [{"user": "1001", "password": "s3cret-in-no-record"}]}}}]}]})");
+    waitRenders();
+    exchange(query(DHCPREQUEST, kYealinkMac, "yealink T46S 66.86.0.15"), DHCPACK, {},
+             "192.0.2.100");
+    waitRenders();
+    ConstElementPtr a = command("phoneprov-get", R"({"mac": "00:15:65:AA:BB:CC"})");
+    ASSERT_EQ(0, result(a)) << a->str();
+    EXPECT_EQ("00:15:65:aa:bb:cc: rendered", text(a));
+    ConstElementPtr r = args(a);
+    EXPECT_EQ("yealink", r->get("vendor")->stringValue());
+    EXPECT_EQ("T46S", r->get("model")->stringValue());
+    EXPECT_EQ("option-60", r->get("identified-by")->stringValue());
+    EXPECT_EQ("192.0.2.100", r->get("address")->stringValue());
+    EXPECT_TRUE(r->get("reserved")->boolValue());
+    EXPECT_EQ("ok", r->get("render")->get("outcome")->stringValue());
+    ASSERT_EQ(1u, r->get("files")->size());
+    EXPECT_EQ("yealink/001565aabbcc.cfg", r->get("files")->get(0)->get("path")->stringValue());
+
+    sendLine(sock, "<190>Dec  8 00:00:01 nginx: phoneprov-fetch http 192.0.2.100 200 900 "
+                   "/prov/yealink/001565aabbcc.cfg");
+    std::string state;
+    for (int i = 0; i < 500 && state != "fetched"; ++i) {
+        a = command("phoneprov-get", R"({"mac": "00:15:65:aa:bb:cc"})");
+        state = args(a)->get("state")->stringValue();
+        if (state != "fetched") {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    ASSERT_EQ("fetched", state);
+    ConstElementPtr fetch = args(a)->get("files")->get(0)->get("last-fetch");
+    EXPECT_EQ("http", fetch->get("protocol")->stringValue());
+    EXPECT_EQ("192.0.2.100", fetch->get("address")->stringValue());
+    EXPECT_EQ(200, fetch->get("status")->intValue());
+    EXPECT_EQ(900, fetch->get("bytes")->intValue());
+    EXPECT_NE(std::string::npos, logText().find("PHONEPROV_PROVISIONED phoneprov: phone "
+                                                "00:15:65:aa:bb:cc (yealink T46S) at 192.0.2.100"));
+    EXPECT_EQ(std::string::npos, a->str().find("s3cret"));
+
+    // Another address reads the phone's file: logged, counted.
+    sendLine(sock, "phoneprov-fetch http 192.0.2.200 200 900 /prov/yealink/001565aabbcc.cfg");
+    for (int i = 0; i < 500 && logText().find("PHONEPROV_FETCH_FOREIGN") == std::string::npos;
+         ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_NE(std::string::npos,
+              logText().find("PHONEPROV_FETCH_FOREIGN phoneprov: 192.0.2.200 fetched "
+                             "yealink/001565aabbcc.cfg, the file of phone 00:15:65:aa:bb:cc "
+                             "whose lease is 192.0.2.100"));
+    command("phoneprov-status");  // pushes the statistics
+    EXPECT_EQ(1, stat("phoneprov.fetch-foreign-address"));
+
+    a = command("phoneprov-list", R"({"state": "fetched", "vendor": "yealink"})");
+    ASSERT_EQ(0, result(a)) << a->str();
+    EXPECT_EQ(1, args(a)->get("total")->intValue());
+    EXPECT_TRUE(args(a)->get("persistent")->boolValue());
+    EXPECT_EQ("00:15:65:aa:bb:cc",
+              args(a)->get("phones")->get(0)->get("mac")->stringValue());
+    EXPECT_FALSE(args(a)->get("phones")->get(0)->get("files"));  // -get has them
+    a = command("phoneprov-list", R"({"state": "rendered"})");
+    EXPECT_EQ(3, result(a)) << a->str();  // empty
+    EXPECT_EQ(0, args(a)->get("total")->intValue());
+    a = command("phoneprov-list", R"({"offset": 1})");
+    EXPECT_EQ(1, args(a)->get("total")->intValue());
+    EXPECT_EQ(0u, args(a)->get("phones")->size());
+    a = command("phoneprov-get", R"({"mac": "00:15:65:00:00:01"})");
+    EXPECT_EQ(3, result(a));
+    EXPECT_EQ("phoneprov-get: no record of 00:15:65:00:00:01", text(a));
+}
+
+TEST_F(CommandTest, ListAndGetNameTheBadArgument) {
+    loadCopy(false);
+    struct Case {
+        int line_;
+        std::string command;
+        std::string args;
+        std::string text;
+    };
+    const std::vector<Case> cases = {
+        {__LINE__, "phoneprov-list", R"({"colour": "red"})",
+         "phoneprov-list: unknown argument 'colour'"},
+        {__LINE__, "phoneprov-list", R"({"limit": "10"})", "phoneprov-list: 'limit' must be a integer"},
+        {__LINE__, "phoneprov-list", R"({"limit": 0})",
+         "phoneprov-list: 'limit' must be between 1 and 10000"},
+        {__LINE__, "phoneprov-list", R"({"offset": -1})",
+         "phoneprov-list: 'offset' must be between 0 and 4294967296"},
+        {__LINE__, "phoneprov-list", R"({"state": "happy"})",
+         "phoneprov-list: 'state' 'happy' must be seen, rendered, fetched, fetched-stale or failed"},
+        {__LINE__, "phoneprov-list", R"({"seen-since": -5})",
+         "phoneprov-list: 'seen-since' must be between 0 and 1099511627776"},
+        {__LINE__, "phoneprov-list", R"([1])", "phoneprov-list: 'arguments' must be a map"},
+        {__LINE__, "phoneprov-get", "", "phoneprov-get: missing 'arguments'"},
+        {__LINE__, "phoneprov-get", R"({})", "phoneprov-get: missing 'mac'"},
+        {__LINE__, "phoneprov-get", R"({"mac": "zz"})", "phoneprov-get: 'mac': 'zz' is not a MAC address"},
+        {__LINE__, "phoneprov-get", R"({"mac": "00:15:65:aa:bb:cc", "all": true})",
+         "phoneprov-get: unknown argument 'all'"},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE("line " + std::to_string(c.line_));
+        ConstElementPtr a = command(c.command, c.args);
+        EXPECT_EQ(1, result(a));
+        EXPECT_EQ(c.text, text(a));
+    }
+    ConstElementPtr a = command("phoneprov-list");
+    EXPECT_EQ(3, result(a)) << a->str();
+    EXPECT_EQ("0 of 0 phones", text(a));
+}
+
+// A state-db that cannot be opened does not fail the load: an ERROR names the file.
+TEST_F(CommandTest, AStateDbThatCannotBeOpenedLoadsAnyway) {
+    ElementPtr p = goodParams();
+    p->set("state-db", Element::create(dir_ + "/no/such/folder/state.db"));
+    ASSERT_TRUE(load(p));
+    EXPECT_NE(std::string::npos,
+              logText().find("PHONEPROV_RECORDS_OPEN_FAILED phoneprov cannot open its phone "
+                             "records " + dir_ + "/no/such/folder/state.db"));
+    exchange(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPACK);
+    ConstElementPtr a = command("phoneprov-list");
+    ASSERT_EQ(0, result(a)) << a->str();
+    EXPECT_FALSE(args(a)->get("persistent")->boolValue());
+    EXPECT_EQ(1, args(a)->get("total")->intValue());
+}

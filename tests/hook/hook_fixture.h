@@ -106,6 +106,7 @@ protected:
         p->set("tftp-server", Element::create("192.0.2.69"));
         p->set("render-wait-ms", Element::create(0));
         p->set("client-classes", Element::create("always"));
+        p->set("state-db", Element::create(dir_ + "/state.db"));
         // Files at their MAC-derived names, which most tests read; per-device
         // folders have tests of their own (tokenParams()).
         p->set("device-tokens", Element::create(false));

@@ -77,10 +77,17 @@ pp_wait_port() {
     pp_fail "nothing listens on $proto port $port"
 }
 
-# pp_start_nginx PORT: serves $OUT under /prov/ on 127.0.0.1:PORT as nginx
-# would be set up by an admin: no listing, no dot files, a rate limit.
+# pp_start_nginx PORT [FETCH_SOCKET]: serves $OUT under /prov/ on 127.0.0.1:PORT as
+# nginx would be set up by an admin: no listing, no dot files, a rate limit. With
+# FETCH_SOCKET, each request under /prov/ also goes to the hook's fetch-log-socket
+# (packaging/nginx/fetch-log.conf's log_format, over syslog).
 pp_start_nginx() {
     HTTP_PORT=$1
+    local fetch_log=""
+    if [ -n "${2:-}" ]; then
+        fetch_log="$(grep '^log_format' "$SOURCE_DIR/packaging/nginx/fetch-log.conf")
+    access_log syslog:server=unix:$2,nohostname phoneprov_fetch;"
+    fi
     mkdir -p "$WORK/nginx"
     cat > "$WORK/nginx/nginx.conf" <<CONF
 user www-data;
@@ -91,6 +98,7 @@ error_log $WORK/nginx/error.log warn;
 events { worker_connections 256; }
 http {
     access_log $WORK/nginx/access.log;
+    $fetch_log
     client_body_temp_path $WORK/nginx/body;
     proxy_temp_path $WORK/nginx/proxy;
     fastcgi_temp_path $WORK/nginx/fastcgi;

@@ -293,15 +293,47 @@ TEST(ConfigKeywords, listsTheTopLevelKeys) {
                             "render", "render-threads", "queue-size", "render-wait-ms",
                             "render-interval", "client-classes", "resync-on-change",
                             "resync-port", "ack-hold", "render-nice", "render-reserved",
-                            "resync-min-interval", "device-tokens", "key-file"}) {
+                            "resync-min-interval", "device-tokens", "key-file", "state-db",
+                            "record-retention", "fetch-log-socket"}) {
         EXPECT_NE(k.end(), std::find(k.begin(), k.end(), key)) << key;
     }
     EXPECT_EQ(k.end(), std::find(k.begin(), k.end(), "comment"));
-    EXPECT_EQ(24u, k.size());
+    EXPECT_EQ(27u, k.size());
     // Every listed keyword is accepted by parseConfig, with a value of the right type.
     json p = base();
     p["profiles-dir"] = "/x";
     EXPECT_EQ("", configError(p));
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 24's parameters: the phone records and the fetch socket.
+TEST(ConfigRecords, PathsAndRetentionAreChecked) {
+    json p = base();
+    Config c = parseConfig(p);
+    EXPECT_EQ("/var/lib/kea-phoneprov/state.db", c.stateDb);
+    EXPECT_EQ(30 * 86400, c.recordRetention);
+    EXPECT_EQ("", c.fetchLogSocket);
+    p["state-db"] = "";
+    p["fetch-log-socket"] = "/run/kea-phoneprov/fetch.sock";
+    p["record-retention"] = 3600;
+    c = parseConfig(p);
+    EXPECT_EQ("", c.stateDb);
+    EXPECT_EQ("/run/kea-phoneprov/fetch.sock", c.fetchLogSocket);
+    EXPECT_EQ(3600, c.recordRetention);
+    p = base();
+    p["state-db"] = "state.db";
+    EXPECT_EQ("phoneprov: 'state-db' 'state.db' must be an absolute path", configError(p));
+    p = base();
+    p["fetch-log-socket"] = "fetch.sock";
+    EXPECT_EQ("phoneprov: 'fetch-log-socket' 'fetch.sock' must be an absolute path", configError(p));
+    p = base();
+    p["record-retention"] = 59;
+    EXPECT_NE("", configError(p));
+    p["record-retention"] = "1 day";
+    EXPECT_NE("", configError(p));
 }
 
 }  // namespace
