@@ -10,8 +10,8 @@
 # (default 14: trixie's point releases and security updates) is made again. The
 # packages the tests need are installed into it by scripts/install-deps.sh (tests).
 # The source tree is bind-mounted at its own path; the build goes to build-trixie/.
-# /proc, /sys, /dev, /dev/pts, /dev/shm and the source are mounted for the run and
-# always unmounted at exit. Extra arguments go to ctest (e.g. -R kea_configs);
+# The root itself, /proc, /sys, /dev, /dev/pts, /dev/shm and the source are mounted for
+# the run and always unmounted at exit. Extra arguments go to ctest (e.g. -R kea_configs);
 # --build-only stops after the build.
 #
 # Needs root. scripts/run-tests.sh runs it as a stage (PHONEPROV_TRIXIE=0 skips it).
@@ -98,6 +98,9 @@ else
     log "root made in $((SECONDS - T0)) s"
 fi
 
+# The root a mount point of its own: `ip netns exec` (test_ha_pair, test_sip_pnp) makes /
+# a slave mount inside the chroot, which fails on a plain folder.
+mount --bind "$ROOT" "$ROOT"
 for m in proc sys dev dev/pts dev/shm; do
     mkdir -p "$ROOT/$m"
     mount --bind "/$m" "$ROOT/$m"
