@@ -69,8 +69,19 @@ flock -w 3600 8 || die "another run holds $CACHE/trixie.lock"
 # Mounts left by a run that was killed.
 unmount_all
 
+# Processes still running inside the root (a test killed on the way left its servers):
+# ours, since one run at a time holds the lock.
+kill_in_root() {
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/root" 2>/dev/null)" = "$ROOT" ] && kill -9 "${p#/proc/}" 2>/dev/null
+    done
+    return 0
+}
+
 cleanup() {
     local rc=$?
+    kill_in_root
     unmount_all
     exit "$rc"
 }
