@@ -243,7 +243,7 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
         auto usesIp = [](const std::vector<FileSpec>& files) {
             return (std::any_of(files.begin(), files.end(), [](const FileSpec& f) {
                 return (templateNames(f.text, "ip") || templateNames(f.name, "ip") ||
-                        f.requires == "ip");
+                        f.requiresVar == "ip");
             }));
         };
         plan.usesAddress = usesIp(v.files);
@@ -347,8 +347,8 @@ Provisioning::CommonFile::Kind Provisioning::renderOne(const VendorProfile& v, c
                                                        const nlohmann::json& vars,
                                                        Escaping escaping, RenderedFile& out,
                                                        std::string& error) const {
-    if (!f.requires.empty()) {
-        auto it = vars.find(f.requires);
+    if (!f.requiresVar.empty()) {
+        auto it = vars.find(f.requiresVar);
         if (it == vars.end() || (it->is_string() && it->get<std::string>().empty())) {
             return (CommonFile::Kind::Skip);
         }
