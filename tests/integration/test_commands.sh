@@ -54,7 +54,7 @@ cat > "$WORK/ca.json" <<CONF
 CONF
 mkdir -p "$WORK/kea"
 KEA_PIDFILE_DIR="$WORK/kea" KEA_LOCKFILE_DIR="$WORK/kea" \
-    kea-ctrl-agent -c "$WORK/ca.json" > "$WORK/ca.stdout" 2>&1 &
+    pp_kea_run "$WORK/ca.json" kea-ctrl-agent -c "$WORK/ca.json" > "$WORK/ca.stdout" 2>&1 &
 PIDS+=($!)
 pp_wait_port tcp "$CA_PORT"
 

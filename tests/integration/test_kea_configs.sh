@@ -117,10 +117,10 @@ run_agent() {  # DHCP4-EXAMPLE
     pwfile=$(jq -r '.["Control-agent"].authentication.clients[0]["password-file"]' "$WORK/agent.json")
     pw="pw-$RANDOM$RANDOM"
     printf '%s' "$pw" > "$WORK/$pwfile"
-    kea-ctrl-agent -t "$WORK/agent.json" > "$WORK/agent-check.log" 2>&1 \
+    pp_kea_run "$WORK/agent.json" kea-ctrl-agent -t "$WORK/agent.json" > "$WORK/agent-check.log" 2>&1 \
         || { cat "$WORK/agent-check.log"; pp_fail "kea-ctrl-agent -t $(basename "$agent")"; }
     KEA_PIDFILE_DIR="$WORK/kea" KEA_LOCKFILE_DIR="$WORK/kea" \
-        kea-ctrl-agent -c "$WORK/agent.json" > "$WORK/agent-stdout.log" 2>&1 &
+        pp_kea_run "$WORK/agent.json" kea-ctrl-agent -c "$WORK/agent.json" > "$WORK/agent-stdout.log" 2>&1 &
     local agent_pid=$!
     PIDS+=($agent_pid)
     pp_wait_port tcp "$port"
@@ -159,7 +159,7 @@ for example in "$SOURCE_DIR"/kea-config/*.json; do
         # An HA peer needs its partner: the pair is started and booted in network
         # namespaces by test_ha_pair.sh. Here: as shipped, and Kea accepts it.
         adapt "$example" "$WORK/$name.json" --loopback --pg-host 127.0.0.1
-        kea-dhcp4 -t "$WORK/$name.json" > "$WORK/$name-check.log" 2>&1 \
+        pp_kea_run "$WORK/$name.json" kea-dhcp4 -t "$WORK/$name.json" > "$WORK/$name-check.log" 2>&1 \
             || { cat "$WORK/$name-check.log"; pp_fail "kea-dhcp4 -t $name.json"; }
         echo "ok: $name (checked; booted as a pair by test_ha_pair.sh)"
         continue ;;
@@ -180,7 +180,7 @@ for example in "$SOURCE_DIR"/kea-config/*.json; do
         extra+=(--ctrl-socket "$WORK/kea4-ctrl.sock")
     fi
     adapt "$example" "$WORK/$name.json" "${extra[@]}"
-    kea-dhcp4 -t "$WORK/$name.json" > "$WORK/$name-check.log" 2>&1 \
+    pp_kea_run "$WORK/$name.json" kea-dhcp4 -t "$WORK/$name.json" > "$WORK/$name-check.log" 2>&1 \
         || { cat "$WORK/$name-check.log"; pp_fail "kea-dhcp4 -t $name.json"; }
 
     find "$OUT" -mindepth 1 -delete

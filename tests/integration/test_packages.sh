@@ -183,7 +183,7 @@ HTTP=$(pp_free_port 18280)
 python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$EXAMPLE" "$WORK/kea.json" --work "$WORK" \
     --out "$WWW" --hook "$HOOK" --http-port "$HTTP"
 ! grep -q -e profiles-dir -e "$SOURCE_DIR" -e "$BUILD_DIR" "$WORK/kea.json" || pp_fail "the config names a non-installed path"
-kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
+pp_kea_run "$WORK/kea.json" kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
 # Kea's pid and lock files go to $WORK/kea, its log to $WORK (log4cplus puts a
 # lock file next to it): both writable by _kea.
 mkdir -p "$WORK/kea" "$WORK/bin"
