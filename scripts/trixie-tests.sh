@@ -128,7 +128,12 @@ if [ "${CMAKE_CXX_COMPILER_LAUNCHER:-}" = ccache ] && [ -n "${CCACHE_DIR:-}" ] &
     [ -n "${CCACHE_BASEDIR:-}" ] && CHROOT_ENV+=(CCACHE_BASEDIR="$CCACHE_BASEDIR")
     [ -n "${CCACHE_NOHASHDIR:-}" ] && CHROOT_ENV+=(CCACHE_NOHASHDIR="$CCACHE_NOHASHDIR")
 fi
-in_root() { chroot "$ROOT" /usr/bin/env -i "${CHROOT_ENV[@]}" "$@"; }
+# In the background and waited for, so that a TERM (CI's timeout) runs the cleanup at once
+# instead of after the command.
+in_root() {
+    chroot "$ROOT" /usr/bin/env -i "${CHROOT_ENV[@]}" "$@" &
+    wait $!
+}
 
 T1=$SECONDS
 log "installing packages (scripts/install-deps.sh tests)"
