@@ -129,7 +129,8 @@ pp_start_tftpd() {
 # KEA_DHCP_DATA_DIR, KEA_LOG_FILE_DIR and KEA_CONTROL_SOCKET_DIR say otherwise.
 # pp_kea_env CONFIG sets KEA_ENV (NAME=VALUE words for env) to the folders CONFIG uses
 # (kea_confine.py; it links hooks from several folders into one beside CONFIG);
-# nothing for an older Kea. pp_kea_run CONFIG CMD...: CMD with that environment.
+# nothing for an older Kea. pp_kea_run CONFIG CMD...: CMD with that environment, in the
+# foreground (in the background, $! would be a subshell's PID: use pp_kea_env, then env).
 pp_kea_env() {
     KEA_ENV=()
     if [ -z "${PP_KEA_CONFINED+x}" ]; then

@@ -119,8 +119,9 @@ run_agent() {  # DHCP4-EXAMPLE
     printf '%s' "$pw" > "$WORK/$pwfile"
     pp_kea_run "$WORK/agent.json" kea-ctrl-agent -t "$WORK/agent.json" > "$WORK/agent-check.log" 2>&1 \
         || { cat "$WORK/agent-check.log"; pp_fail "kea-ctrl-agent -t $(basename "$agent")"; }
-    KEA_PIDFILE_DIR="$WORK/kea" KEA_LOCKFILE_DIR="$WORK/kea" \
-        pp_kea_run "$WORK/agent.json" kea-ctrl-agent -c "$WORK/agent.json" > "$WORK/agent-stdout.log" 2>&1 &
+    pp_kea_env "$WORK/agent.json"
+    env "${KEA_ENV[@]}" KEA_PIDFILE_DIR="$WORK/kea" KEA_LOCKFILE_DIR="$WORK/kea" \
+        kea-ctrl-agent -c "$WORK/agent.json" > "$WORK/agent-stdout.log" 2>&1 &
     local agent_pid=$!
     PIDS+=($agent_pid)
     pp_wait_port tcp "$port"
