@@ -29,7 +29,7 @@ PACKAGES=(
   # run time
   kea-dhcp4-server kea-ctrl-agent kea-admin kea-common ieee-data
   # integration tests and the quick start
-  nginx-light tftpd-hpa tftp-hpa curl jq iproute2 procps passwd sip-tester
+  nginx-light tftpd-hpa tftp-hpa curl jq iproute2 procps passwd mount sip-tester
   # host reservations in a real database (tests start their own cluster)
   postgresql postgresql-client
 )
