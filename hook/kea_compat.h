@@ -20,7 +20,7 @@
 #ifndef PHONEPROV_KEA_HOOKS_VERSION
 #error "PHONEPROV_KEA_HOOKS_VERSION is set by CMakeLists.txt from Kea's hooks/hooks.h"
 #endif
-static_assert(PHONEPROV_KEA_HOOKS_VERSION == isc::hooks::KEA_HOOKS_VERSION,
+static_assert(PHONEPROV_KEA_HOOKS_VERSION == ::KEA_HOOKS_VERSION,  // hooks.h: anonymous namespace
               "PHONEPROV_KEA_HOOKS_VERSION does not match the Kea headers in use");
 
 namespace isc {
