@@ -98,7 +98,7 @@ PACKED_HOOK="$BUILD_DIR/pkg/hook/libdhcp_phoneprov.so"
 mapfile -t KEA_SONAMES < <(objdump -p "$PACKED_HOOK" | awk '$1 == "NEEDED" && $2 ~ /^libkea-/ {print $2}')
 [ ${#KEA_SONAMES[@]} -gt 0 ] || pp_fail "the hook links no libkea"
 # RE2's soname and package differ between releases (Debian 12: libre2.so.9 in libre2-9,
-# Debian 13: libre2.so.11 in libre2-11).
+# with a version; Debian 13: libre2.so.11 in libre2-11-absl20240722, without one).
 RE2_SONAME=$(objdump -p "$PACKED_HOOK" | awk '$1 == "NEEDED" && $2 ~ /^libre2\.so/ {print $2}')
 [ -n "$RE2_SONAME" ] || pp_fail "the hook links no libre2"
 RE2_PKG=$(dpkg-query -S "*/$RE2_SONAME" | sed -n '1s/:.*//p')
@@ -108,7 +108,7 @@ RE2_PKG=$(dpkg-query -S "*/$RE2_SONAME" | sed -n '1s/:.*//p')
     || pp_fail "DEB name/version: $(dpkg-deb -f "$DEB" Package) $(dpkg-deb -f "$DEB" Version)"
 DEPENDS=$(dpkg-deb -f "$DEB" Depends)
 for d in "kea-common (= $KEA_VERSION)" "kea-dhcp4-server (= $(dpkg-query -W -f='${Version}' kea-dhcp4-server))" \
-         "$RE2_PKG (>=" "libc6 (>="; do
+         "$RE2_PKG" "libc6 (>="; do
     [[ "$DEPENDS" == *"$d"* ]] || pp_fail "Depends lacks '$d': $DEPENDS"
 done
 dpkg-deb -c "$DEB" | awk '{print $1, $2, $6}' > "$WORK/deb.list"
