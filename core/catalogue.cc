@@ -207,7 +207,7 @@ std::vector<FileSpec> parseFiles(const nlohmann::json& list, const std::string& 
             throw ConfigError(w + ": 'template' must be a path inside the profile folder");
         }
         f.perDevice = getBool(list[i], "per-device", false);
-        f.requires = getString(list[i], "requires");
+        f.requiresVar = getString(list[i], "requires");
         f.text = folder.empty() ? std::string() : readFile(folder + "/" + f.tmpl, w + ".template");
         out.push_back(std::move(f));
     }

@@ -40,7 +40,7 @@ struct FileSpec {
     std::string tmpl;      ///< template path, relative to the profile folder
     std::string text;      ///< the template's text
     bool perDevice = false;
-    std::string requires;  ///< variable that must be set for the file to be rendered
+    std::string requiresVar;  ///< "requires": variable that must be set for the file to be rendered
 };
 
 /// @brief A derived variable: from another variable through a table.

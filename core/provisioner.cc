@@ -374,7 +374,7 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
         auto usesIp = [](const std::vector<FileSpec>& files) {
             return (std::any_of(files.begin(), files.end(), [](const FileSpec& f) {
                 return (templateNames(f.text, "ip") || templateNames(f.name, "ip") ||
-                        f.requires == "ip");
+                        f.requiresVar == "ip");
             }));
         };
         plan.usesAddress = usesIp(v.files);
@@ -424,7 +424,7 @@ void Provisioning::warnTimeZones(size_t vendor, std::vector<std::string>& warnin
     auto scan = [&](const std::vector<FileSpec>& files) {
         for (const FileSpec& f : files) {
             for (const std::string& n : tzVariableNames()) {
-                if (templateNames(f.text, n) || templateNames(f.name, n) || f.requires == n) {
+                if (templateNames(f.text, n) || templateNames(f.name, n) || f.requiresVar == n) {
                     used.insert(n);
                 }
             }
@@ -605,8 +605,8 @@ Provisioning::CommonFile::Kind Provisioning::renderOne(const VendorProfile& v, c
                                                        std::string& error,
                                                        const nlohmann::json* nameVars) const {
     const nlohmann::json& named = nameVars ? *nameVars : vars;
-    if (!f.requires.empty()) {
-        auto it = named.find(f.requires);
+    if (!f.requiresVar.empty()) {
+        auto it = named.find(f.requiresVar);
         if (it == named.end() || (it->is_string() && it->get<std::string>().empty())) {
             return (CommonFile::Kind::Skip);
         }
@@ -924,7 +924,7 @@ std::vector<std::string> Provisioning::deviceFiles(int vendor, const std::string
     const VendorProfile& v = catalogue_->vendors()[vendor];
     nlohmann::json vars = variables(vendor, fileModel(vendor, model), mac, "", nullptr, true);
     for (const FileSpec& f : filesFor(vendor, model)) {
-        if (!f.perDevice || (!f.requires.empty() && !vars.contains(f.requires))) {
+        if (!f.perDevice || (!f.requiresVar.empty() && !vars.contains(f.requiresVar))) {
             continue;
         }
         RenderResult name = templates_.at("name:" + f.name)->render(vars, Escaping::FileName);

@@ -1,7 +1,24 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package that the build, the tests and the quick start
-# use. Idempotent; needs root. Keep this list honest: CI starts from a clean machine.
+# Installs every Debian package that the build, the tests and the quick start use,
+# on Debian 12 (bookworm, Kea 2.2) or Debian 13 (trixie, Kea 2.6). Idempotent;
+# needs root. Keep this list honest: CI starts from a clean machine.
+#
+# usage: install-deps.sh [all|tests]
+#   all    (default) everything, the hardening stage and the benchmarks included
+#   tests  the build, the unit, callout and integration tests (scripts/trixie-tests.sh)
 set -euo pipefail
+SET=${1:-all}
+case "$SET" in all|tests) ;; *) echo "usage: $0 [all|tests]" >&2; exit 2 ;; esac
+
+# shellcheck disable=SC1091
+. /etc/os-release
+case "${VERSION_CODENAME:-}" in
+  bookworm) CLANG_RT=libclang-rt-14-dev ;;   # clang 14
+  trixie)   CLANG_RT=libclang-rt-19-dev ;;   # clang 19
+  *) echo "install-deps: Debian 12 (bookworm) or 13 (trixie) expected, not '${PRETTY_NAME:-unknown}'" >&2
+     exit 1 ;;
+esac
+
 PACKAGES=(
   # build
   build-essential cmake pkg-config python3
@@ -15,14 +32,21 @@ PACKAGES=(
   # run time
   kea-dhcp4-server kea-ctrl-agent kea-admin kea-common ieee-data tzdata
   # integration tests and the quick start
-  nginx-light tftpd-hpa tftp-hpa curl jq iproute2 procps passwd sip-tester
+  nginx-light tftpd-hpa tftp-hpa curl jq iproute2 procps passwd mount sip-tester
   # host reservations in a real database (tests start their own cluster)
   postgresql postgresql-client
-  # benchmarks/run.sh (perfdhcp comes with kea-admin)
-  valgrind
-  # fuzzing and sanitizer builds (scripts/hardening-tests.sh)
-  clang libclang-rt-14-dev libtsan2 libasan8 libubsan1
 )
+if [ "$SET" = all ]; then
+  PACKAGES+=(
+    # benchmarks/run.sh (perfdhcp comes with kea-admin)
+    valgrind
+    # fuzzing and sanitizer builds (scripts/hardening-tests.sh)
+    clang "$CLANG_RT" libtsan2 libasan8 libubsan1
+  )
+fi
+# ccache when the build is told to use it (CMAKE_CXX_COMPILER_LAUNCHER=ccache).
+[ "${CMAKE_CXX_COMPILER_LAUNCHER:-}" = ccache ] && PACKAGES+=(ccache)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -132,6 +132,36 @@ pp_start_tftpd() {
     pp_wait_port udp "$TFTP_PORT"
 }
 
+# Kea 2.6.3 (Debian 13) and 3.0 restrict paths: hook libraries from the hooks directory,
+# lease files, logs and control sockets in Kea's folders, unless KEA_HOOKS_PATH,
+# KEA_DHCP_DATA_DIR, KEA_LOG_FILE_DIR and KEA_CONTROL_SOCKET_DIR say otherwise.
+# pp_kea_env CONFIG sets KEA_ENV (NAME=VALUE words for env) to the folders CONFIG uses
+# (kea_confine.py; it links hooks from several folders into one beside CONFIG);
+# nothing for an older Kea. pp_kea_run CONFIG CMD...: CMD with that environment, in the
+# foreground (in the background, $! would be a subshell's PID: use pp_kea_env, then env).
+pp_kea_env() {
+    KEA_ENV=()
+    if [ -z "${PP_KEA_CONFINED+x}" ]; then
+        local v
+        v=$(kea-dhcp4 -v 2>/dev/null || echo 0)
+        PP_KEA_CONFINED=""
+        [ "$(printf '%s\n' 2.6.3 "$v" | sort -V | head -n1)" = 2.6.3 ] && PP_KEA_CONFINED=1
+    fi
+    [ -n "$PP_KEA_CONFINED" ] || return 0
+    local default out
+    default=$(kea-dhcp4 -W | sed -n 's/^ *Hooks directory: *//p')
+    out=$(python3 "$SOURCE_DIR/tests/integration/kea_confine.py" "$1" \
+        --hooks-dir "$(dirname "$1")/hooks" --default-hooks "${default:-/usr/lib/x86_64-linux-gnu/kea/hooks}") \
+        || pp_fail "kea_confine.py $1"
+    [ -z "$out" ] || mapfile -t KEA_ENV <<< "$out"
+}
+pp_kea_run() {
+    local config=$1
+    shift
+    pp_kea_env "$config"
+    env "${KEA_ENV[@]}" "$@"
+}
+
 # pp_start_kea CONFIG PORT: kea-dhcp4 on loopback, server port PORT, replies to
 # relays on PORT+1; logs in $WORK/kea.log.
 pp_start_kea() {
@@ -139,7 +169,8 @@ pp_start_kea() {
     DHCP_PORT=$2
     mkdir -p "$WORK/kea"
     # PP_KEA_WRAPPER: a command prefix for kea-dhcp4 (tests/sanitize/tsan.sh preloads libtsan).
-    KEA_PIDFILE_DIR="$WORK/kea" KEA_LOCKFILE_DIR="$WORK/kea" \
+    pp_kea_env "$config"
+    env "${KEA_ENV[@]}" KEA_PIDFILE_DIR="$WORK/kea" KEA_LOCKFILE_DIR="$WORK/kea" \
         ${PP_KEA_WRAPPER:-} kea-dhcp4 -c "$config" -p "$DHCP_PORT" -P "$((DHCP_PORT + 1))" > "$WORK/kea/stdout.log" 2>&1 &
     KEA_PID=$!
     PIDS+=($KEA_PID)

@@ -38,7 +38,8 @@ cat > "$WORK/ca.json" <<CONF
                "output_options": [{"output": "$WORK/ca.log"}]}]}}
 CONF
 mkdir -p "$WORK/kea"
-KEA_PIDFILE_DIR="$WORK/kea" KEA_LOCKFILE_DIR="$WORK/kea" \
+pp_kea_env "$WORK/ca.json"
+env "${KEA_ENV[@]}" KEA_PIDFILE_DIR="$WORK/kea" KEA_LOCKFILE_DIR="$WORK/kea" \
     kea-ctrl-agent -c "$WORK/ca.json" > "$WORK/ca.stdout" 2>&1 &
 PIDS+=($!)
 pp_wait_port tcp "$CA_PORT"

@@ -40,6 +40,7 @@ setvalue() {
           {"hw-address": "00:04:13:dd:00:02", "hostname": "f2", "user-context": {"phoneprov": {"sip-server": "10.0.0.1",
              "accounts": [{"user": "1002", "password": "pw2", "display-name": $n}]}}}]' \
         "$WORK/base.json" > "$WORK/kea.json"
+    pp_kea_env "$WORK/kea.json"  # the paths Kea 2.6.3 accepts, for config-reload too
 }
 # ctrl COMMAND: one command on Kea's control socket; prints the response.
 ctrl() {

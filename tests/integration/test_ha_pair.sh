@@ -182,7 +182,8 @@ CONF
 start_peer() {  # NAME NS: kea-dhcp4 in the namespace; sets PID_<NAME>
     local d="$WORK/$1" pid
     : > "$d/kea.log"
-    KEA_PIDFILE_DIR="$d" KEA_LOCKFILE_DIR="$d" \
+    pp_kea_env "$d/kea.json"
+    env "${KEA_ENV[@]}" KEA_PIDFILE_DIR="$d" KEA_LOCKFILE_DIR="$d" \
         ip netns exec "$2" kea-dhcp4 -c "$d/kea.json" > "$d/stdout.log" 2>&1 &
     pid=$!
     PIDS+=($pid)

@@ -97,13 +97,18 @@ KEA_VERSION=$(dpkg-query -W -f='${Version}' kea-common)
 PACKED_HOOK="$BUILD_DIR/pkg/hook/libdhcp_phoneprov.so"
 mapfile -t KEA_SONAMES < <(objdump -p "$PACKED_HOOK" | awk '$1 == "NEEDED" && $2 ~ /^libkea-/ {print $2}')
 [ ${#KEA_SONAMES[@]} -gt 0 ] || pp_fail "the hook links no libkea"
+# RE2's soname and package differ between releases (Debian 12: libre2.so.9 in libre2-9,
+# with a version; Debian 13: libre2.so.11 in libre2-11-absl20240722, without one).
+RE2_SONAME=$(objdump -p "$PACKED_HOOK" | awk '$1 == "NEEDED" && $2 ~ /^libre2\.so/ {print $2}')
+[ -n "$RE2_SONAME" ] || pp_fail "the hook links no libre2"
+RE2_PKG=$(dpkg-query -S "*/$RE2_SONAME" | sed -n '1s/:.*//p')
 
 # --- the DEB, before installing ------------------------------------------------
 [ "$(dpkg-deb -f "$DEB" Package)/$(dpkg-deb -f "$DEB" Version)" = "$PKG/$VERSION-1" ] \
     || pp_fail "DEB name/version: $(dpkg-deb -f "$DEB" Package) $(dpkg-deb -f "$DEB" Version)"
 DEPENDS=$(dpkg-deb -f "$DEB" Depends)
 for d in "kea-common (= $KEA_VERSION)" "kea-dhcp4-server (= $(dpkg-query -W -f='${Version}' kea-dhcp4-server))" \
-         "libre2-9 (>=" "libc6 (>="; do
+         "$RE2_PKG" "libc6 (>="; do
     [[ "$DEPENDS" == *"$d"* ]] || pp_fail "Depends lacks '$d': $DEPENDS"
 done
 dpkg-deb -c "$DEB" | awk '{print $1, $2, $6}' > "$WORK/deb.list"
@@ -133,7 +138,7 @@ rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$RPM" 2>/dev/null | awk '$1 
     | sort > "$WORK/rpm.files"
 diff "$WORK/deb.files" "$WORK/rpm.files" || pp_fail "the RPM and the DEB hold different files"
 rpm -qpR "$RPM" > "$WORK/rpm.req" 2>/dev/null
-for so in "${KEA_SONAMES[@]}" libre2.so.9 libstdc++.so.6; do
+for so in "${KEA_SONAMES[@]}" "$RE2_SONAME" libstdc++.so.6; do
     grep -qxF "$so()(64bit)" "$WORK/rpm.req" || pp_fail "RPM does not require $so()(64bit)"
 done
 [ "$(rpm -qp --qf '%{NAME}-%{VERSION}-%{RELEASE}' "$RPM" 2>/dev/null)" = "$PKG-$VERSION-1" ] || pp_fail "RPM version"
@@ -180,7 +185,7 @@ HTTP=$(pp_free_port 18280)
 python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$EXAMPLE" "$WORK/kea.json" --work "$WORK" \
     --out "$WWW" --hook "$HOOK" --http-port "$HTTP" --key-file "$STATE/site.key"
 ! grep -q -e profiles-dir -e "$SOURCE_DIR" -e "$BUILD_DIR" "$WORK/kea.json" || pp_fail "the config names a non-installed path"
-kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
+pp_kea_run "$WORK/kea.json" kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
 # Kea's pid and lock files go to $WORK/kea, its log to $WORK (log4cplus puts a
 # lock file next to it): both writable by _kea.
 mkdir -p "$WORK/kea" "$WORK/bin"

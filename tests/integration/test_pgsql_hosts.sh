@@ -36,7 +36,7 @@ cat > "$WORK/kea.json" <<CONF
                "output_options": [{"output": "$WORK/kea.log"}]}]
 }}
 CONF
-kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
+pp_kea_run "$WORK/kea.json" kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
 DHCP=$(pp_free_port 12267)
 pp_start_kea "$WORK/kea.json" "$DHCP"
 grep -q "PHONEPROV_HOST_DB_USED" "$WORK/kea.log" || pp_fail "the hook did not see hosts-database"

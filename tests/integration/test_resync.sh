@@ -28,7 +28,7 @@ jq --arg work "$WORK" --arg lc "$LEASE_CMDS" '
       {"hw-address": "00:0b:82:27:3b:89", "hostname": "lobby", "user-context": {"phoneprov":
         {"sip-server": "127.0.0.1", "accounts": [{"user": "2001", "password": "x"}]}}}]' \
     "$WORK/quickstart.json" > "$WORK/kea.json"
-kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
+pp_kea_run "$WORK/kea.json" kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
 DHCP=$(pp_free_port 12467)
 pp_start_kea "$WORK/kea.json" "$DHCP"
 SOCK="$WORK/kea4-ctrl.sock"

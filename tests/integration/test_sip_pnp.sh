@@ -23,7 +23,7 @@ jq '.Dhcp4["hooks-libraries"][0].parameters["device-tokens"] = false
       "user-context": {"phoneprov": {"sip-server": "127.0.0.1",
         "accounts": [{"user": "2001", "password": "gs-s3cret", "display-name": "Lobby"}]}}}]' \
     "$WORK/quickstart.json" > "$WORK/kea.json"
-kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
+pp_kea_run "$WORK/kea.json" kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
 
 # What DHCP gives each phone: option 66 from the real kea-dhcp4 and hook.
 DHCP=$(pp_free_port 12367)

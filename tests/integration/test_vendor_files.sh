@@ -48,7 +48,7 @@ for MODE in pkt4-send parking-lot; do
 rm -rf "${OUT:?}"/* "$OUT"/.phoneprov-tmp
 jq --argjson h "$hosts" --arg mode "$MODE" '.Dhcp4.subnet4[0].reservations = $h
     | .Dhcp4["hooks-libraries"][0].parameters["ack-hold"] = $mode' "$WORK/base.json" > "$WORK/kea.json"
-kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
+pp_kea_run "$WORK/kea.json" kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
 DHCP=$(pp_free_port 12467)
 rm -f "$WORK/kea.log"
 pp_start_kea "$WORK/kea.json" "$DHCP"

@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 pp_setup
 python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/voice-pool.json" \
     "$WORK/kea.json" --work "$WORK" --out "$OUT" --hook "$HOOK_SO" --profiles "$PROFILES_DIR"
-kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
+pp_kea_run "$WORK/kea.json" kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
 DHCP=$(pp_free_port 12267)
 pp_start_kea "$WORK/kea.json" "$DHCP"
 check() {  # MAC VENDOR-CLASS EXPECTED-PREFIX

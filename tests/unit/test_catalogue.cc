@@ -212,7 +212,7 @@ TEST(ParseProfile, fullProfile) {
     ASSERT_EQ(2u, v.files.size());
     EXPECT_TRUE(v.files[0].perDevice);
     EXPECT_FALSE(v.files[1].perDevice);
-    EXPECT_EQ("model-file", v.files[1].requires);
+    EXPECT_EQ("model-file", v.files[1].requiresVar);
     ASSERT_EQ(1u, v.models.count("T46S"));  // keyed upper case
     EXPECT_TRUE(v.models["T46S"].hasOptions);
     EXPECT_FALSE(v.models["T46S"].hasFiles);

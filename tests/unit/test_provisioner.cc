@@ -839,7 +839,7 @@ TEST(UsesAddress, onlyWhenAFileCanChangeWithTheAddress) {
         const char* what;
         const char* fileName;
         const char* body;
-        const char* requires;
+        const char* requiresVar;
         const char* valueFrom;
         bool uses;
     };
@@ -858,8 +858,8 @@ TEST(UsesAddress, onlyWhenAFileCanChangeWithTheAddress) {
         writeFile(dir / "acme/templates/mac.mustache", c.body);
         json file = {{"name", c.fileName}, {"template", "templates/mac.mustache"},
                      {"per-device", true}};
-        if (*c.requires) {
-            file["requires"] = c.requires;
+        if (*c.requiresVar) {
+            file["requires"] = c.requiresVar;
         }
         json profile = {{"id", "acme"},
                         {"name", "Acme"},
