@@ -15,13 +15,16 @@ DB="$WORK/state.db"
 YL=00:15:65:aa:bb:cc
 FILE_URL_PATH=prov/yealink/001565aabbcc.cfg
 
+# Records and fetches are what is tested here: files at their MAC names (device-tokens
+# off); token folders have test_credential_attack.
 HTTP=$(pp_free_port 18480)
 python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quickstart.json" \
     "$WORK/quickstart.json" --work "$WORK" --out "$OUT" --hook "$HOOK_SO" \
     --profiles "$PROFILES_DIR" --http-port "$HTTP"
 jq --arg sock "$SOCK" --arg db "$DB" --arg fs "$FETCH_SOCK" '
     .Dhcp4["control-socket"] = {"socket-type": "unix", "socket-name": $sock}
-  | .Dhcp4["hooks-libraries"][0].parameters += {"state-db": $db, "fetch-log-socket": $fs}
+  | .Dhcp4["hooks-libraries"][0].parameters += {"state-db": $db, "fetch-log-socket": $fs,
+                                                  "device-tokens": false}
   | .Dhcp4.subnet4[0].reservations |= map(if .["hw-address"] == "00:15:65:aa:bb:cc"
                                           then . + {"ip-address": "127.0.0.1"} else . end)' \
     "$WORK/quickstart.json" > "$WORK/kea.json"
@@ -58,11 +61,10 @@ printf '%s' "$list" | jq -e --arg mac "$YL" --arg ip "$LEASE" '
 phone=$(get_phone)
 SIZE=$(stat -c %s "$OUT/yealink/001565aabbcc.cfg")
 printf '%s' "$phone" | jq -e --arg ip "$LEASE" --argjson size "$SIZE" '
-    .arguments.files[0].path == "yealink/001565aabbcc.cfg"
-    and .arguments.files[0]["last-fetch"].protocol == "http"
-    and .arguments.files[0]["last-fetch"].address == $ip
-    and .arguments.files[0]["last-fetch"].status == 200
-    and .arguments.files[0]["last-fetch"].bytes == $size' > /dev/null || pp_fail "phoneprov-get: $phone"
+    (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].protocol == "http"
+    and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].address == $ip
+    and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].status == 200
+    and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].bytes == $size' > /dev/null || pp_fail "phoneprov-get: $phone"
 pp_wait_log "PHONEPROV_PROVISIONED phoneprov: phone $YL \(yealink T46S\) at $LEASE fetched yealink/001565aabbcc.cfg, [0-9.]+ seconds after its ACK" \
     "$WORK/kea.log" 10 || pp_fail "no PHONEPROV_PROVISIONED line"
 [ "$(grep -c PHONEPROV_PROVISIONED "$WORK/kea.log")" = 1 ] || pp_fail "more than one PHONEPROV_PROVISIONED line"
@@ -77,7 +79,7 @@ stat=$(ctl '{"command": "statistic-get", "arguments": {"name": "phoneprov.fetch-
 [ "$(printf '%s' "$stat" | jq '.arguments["phoneprov.fetch-foreign-address"][0][0]')" = 1 ] \
     || pp_fail "statistic: $stat"
 phone_state fetched || pp_fail "a foreign fetch changed the state: $(get_phone)"
-[ "$(get_phone | jq -r '.arguments.files[0]["last-fetch"].address')" = 127.0.0.2 ] \
+[ "$(get_phone | jq -r '(.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].address')" = 127.0.0.2 ] \
     || pp_fail "the last fetch is not the foreign one: $(get_phone)"
 
 # A crash and a restart: the record is read back from state-db; the start-up render of the
@@ -96,15 +98,15 @@ pp_await_idle "$SOCK" 30 || pp_fail "the start-up render did not finish after th
 phone=$(get_phone)
 printf '%s' "$phone" | jq -e --arg ip "$LEASE" '
     .arguments.state == "fetched" and .arguments.address == $ip and .arguments.model == "T46S"
-    and .arguments.files[0]["last-fetch"].address == "127.0.0.2"
-    and .arguments.files[0]["last-fetch"].status == 200' > /dev/null \
+    and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].address == "127.0.0.2"
+    and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].status == 200' > /dev/null \
     || pp_fail "after the restart: $phone"
 # nginx's syslog socket still points at the socket of the stopped kea-dhcp4: its
 # first send fails and nginx reconnects for the next one. Fetches after the restart
 # are recorded from then on.
 fetched_again() {
     curl -s -o /dev/null "http://127.0.0.1:$HTTP/$FILE_URL_PATH"
-    [ "$(get_phone | jq -r '.arguments.files[0]["last-fetch"].address')" = 127.0.0.1 ]
+    [ "$(get_phone | jq -r '(.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].address')" = 127.0.0.1 ]
 }
 pp_wait_until 10 fetched_again || pp_fail "no fetch recorded after the restart: $(get_phone)"
 echo "PASS: fleet records (HTTP $HTTP, DHCP $DHCP)"
