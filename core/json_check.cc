@@ -121,6 +121,12 @@ std::string lineColumn(const std::string& text, size_t offset) {
 }
 
 nlohmann::json parseJsonText(const std::string& text, const std::string& where) {
+    if (text.empty()) {
+        // Said here, not by the parser: nlohmann 3.11.3 (Debian 13) words an empty input
+        // apart from every other end of input, 3.11.2 (Debian 12) does not.
+        throw ConfigError(where + ":1:1: not valid JSON: unexpected end of input, expected '[', "
+                                  "'{', or a literal");
+    }
     try {
         return (nlohmann::json::parse(text));
     } catch (const nlohmann::json::parse_error& e) {
