@@ -214,37 +214,12 @@ pp_wait_until() {
     return 1
 }
 
-# pp_ctrl SOCKET COMMAND: one command (a name, or a whole JSON request) on Kea's
-# control socket; prints the response.
-pp_ctrl() {
-    python3 - "$1" "$2" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(20)
-s.connect(sys.argv[1])
-req = json.loads(sys.argv[2]) if sys.argv[2].startswith("{") else {"command": sys.argv[2]}
-s.sendall(json.dumps(req).encode())
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-    try:
-        json.loads(data)
-        break
-    except ValueError:
-        pass
-print(data.decode())
-PY
-}
-
 # pp_await_idle SOCKET SECONDS: waits until phoneprov-status says no render is waiting
 # or running (the start-up render of reserved phones included).
 pp_await_idle() {
     [ -S "$1" ] || { pp_log "no control socket at $1"; return 1; }
     _pp_idle() {
-        [ "$(pp_ctrl "$1" phoneprov-status | jq -r '(if type == "array" then .[0] else . end).arguments["renders-pending"]')" = 0 ]
+        [ "$(pp_sock "$1" '{"command": "phoneprov-status"}' 20 | jq -r '(if type == "array" then .[0] else . end).arguments["renders-pending"]')" = 0 ]
     }
     pp_wait_until "$2" _pp_idle "$1"
 }

@@ -37,7 +37,7 @@ pp_start_kea "$WORK/kea.json" "$DHCP"
 pp_start_nginx "$HTTP" "$FETCH_SOCK"
 pp_await_idle "$SOCK" 30 || pp_fail "the start-up render did not finish"
 
-ctl() { pp_ctrl "$SOCK" "$1"; }
+ctl() { pp_sock "$SOCK" "$1" 20; }
 get_phone() { ctl "{\"command\": \"phoneprov-get\", \"arguments\": {\"mac\": \"$YL\"}}"; }
 phone_state() { [ "$(get_phone | jq -r '.arguments.state')" = "$1" ]; }
 
