@@ -42,30 +42,12 @@ setvalue() {
         "$WORK/base.json" > "$WORK/kea.json"
     pp_kea_env "$WORK/kea.json"  # the paths Kea 2.6.3 accepts, for config-reload too
 }
-# ctrl COMMAND: one command on Kea's control socket; prints the response.
+# ctrl COMMAND: one command (a name, or a whole JSON request) on Kea's control socket;
+# prints the response.
 ctrl() {
-    python3 - "$SOCK" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(20)
-s.connect(sys.argv[1])
-s.sendall(json.dumps({"command": sys.argv[2]} if not sys.argv[2].startswith("{") else json.loads(sys.argv[2])).encode())
-data = b""
-while True:
-    try:
-        chunk = s.recv(65536)
-    except socket.timeout:
-        break
-    if not chunk:
-        break
-    data += chunk
-    try:
-        json.loads(data)
-        break
-    except ValueError:
-        pass
-print(data.decode())
-PY
+    local req=$1
+    [ "${req#\{}" != "$req" ] || req="{\"command\": \"$req\"}"
+    pp_sock "$SOCK" "$req" 20
 }
 reload() { ctrl config-reload | jq -r 'if type == "array" then .[0].result else .result end'; }
 failures() {
