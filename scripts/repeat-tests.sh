@@ -4,6 +4,7 @@
 # the machine being fast, or on a race it does not control, shows here. Not run by CI
 # (it takes N times the suite); run it after touching anything timing-related.
 #   scripts/repeat-tests.sh [N]          PHONEPROV_REPEAT_LOAD=0: no build beside it
+#   PHONEPROV_REPEAT_JOBS=J: J tests at a time (default: one per core, as CI's ctest -j)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root (the integration tests start servers)" >&2; exit 1; }
@@ -34,6 +35,7 @@ fi
 start=$(date +%s)
 rc=0
 (cd "$BUILD_DIR" && ctest -L 'unit|hook|integration' --repeat "until-fail:$N" --timeout 900 \
+    -j"${PHONEPROV_REPEAT_JOBS:-$(nproc)}" \
     --output-on-failure) || rc=$?
-echo "repeat-tests: $N rounds of unit|hook|integration, exit $rc, $(( $(date +%s) - start )) s"
+echo "repeat-tests: $N rounds of unit|hook|integration, ${PHONEPROV_REPEAT_JOBS:-$(nproc)} at a time, exit $rc, $(( $(date +%s) - start )) s"
 exit "$rc"
