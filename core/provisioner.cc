@@ -254,7 +254,7 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
         tvars["device-path"] = vendorPath.empty() ? placeholder : vendorPath + "/" + placeholder;
         bool namesToken = false;
         auto encodeWith = [&](const OptionVars& vars, const std::vector<OptionSpec>& specs,
-                              const std::string& where, std::vector<std::string>& warnings) {
+                              const std::string& where, std::vector<std::string>& notes) {
             std::vector<EncodedOption> out;
             for (size_t k = 0; k < specs.size(); ++k) {
                 std::string w = where + "[" + std::to_string(k) + "]";
@@ -275,7 +275,7 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
                     if (msg.find("is not set") == std::string::npos) {
                         throw;
                     }
-                    warnings.push_back(msg);
+                    notes.push_back(msg);
                 }
             }
             return (out);
@@ -354,9 +354,9 @@ std::shared_ptr<const Provisioning> Provisioning::build(CataloguePtr catalogue,
         }
         auto compile = [&](const std::vector<FileSpec>& files) {
             for (const FileSpec& f : files) {
-                std::string key = v.folder + "/" + f.tmpl;
-                if (!p->templates_.count(key)) {
-                    p->templates_[key].reset(new Template(f.text, key));
+                std::string tmplKey = v.folder + "/" + f.tmpl;
+                if (!p->templates_.count(tmplKey)) {
+                    p->templates_[tmplKey].reset(new Template(f.text, tmplKey));
                 }
                 std::string nameKey = "name:" + f.name;
                 if (!p->templates_.count(nameKey)) {

@@ -234,9 +234,9 @@ TEST(EncodeOptions, laterSpecWithSameCodeReplacesEarlier) {
 TEST(ToHex, lowerCaseTwoDigitsPerByte) {
     EXPECT_EQ("", toHex({}));
     EXPECT_EQ("000aff10", toHex({0x00, 0x0a, 0xff, 0x10}));
-    EncodedOption a{66, {1}};
-    EncodedOption b{66, {1}};
-    EncodedOption c{67, {1}};
+    EncodedOption a{66, {1}, {}};
+    EncodedOption b{66, {1}, {}};
+    EncodedOption c{67, {1}, {}};
     EXPECT_EQ(a, b);
     EXPECT_FALSE(a == c);
 }
