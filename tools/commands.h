@@ -17,4 +17,9 @@ int cmdPnp(int argc, char** argv);
 /// @brief `phoneprov resync`: the vendors' re-sync NOTIFY to leased phones (tools/resync.cc).
 int cmdResync(int argc, char** argv);
 
+/// @brief `phoneprov list`: the running server's phone records (tools/fleet.cc).
+int cmdList(int argc, char** argv);
+/// @brief `phoneprov get`: one phone's record from the running server (tools/fleet.cc).
+int cmdGet(int argc, char** argv);
+
 #endif  // PHONEPROV_TOOLS_COMMANDS_H

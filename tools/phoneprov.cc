@@ -22,6 +22,8 @@ const Command kCommands[] = {
     {"simulate", cmdSimulate, "simulate --mac MAC [--vendor-class S] ...: boot a phone"},
     {"pnp", cmdPnp, "pnp --config kea.json [--interface IF]...: SIP PnP responder (daemon)"},
     {"resync", cmdResync, "resync (--mac MAC | --all) --config kea.json: re-sync NOTIFY to phones"},
+    {"list", cmdList, "list [--state S] [--vendor V] [--json]: phones the running server knows"},
+    {"get", cmdGet, "get MAC [--json]: one phone's record, files and fetches, from the running server"},
 };
 
 void usage(FILE* out) {

@@ -5,6 +5,7 @@
 // memfile lease file or from Kea's control channel (libdhcp_lease_cmds.so).
 #include "args.h"
 #include "commands.h"
+#include "control_socket.h"
 
 #include <identify.h>
 #include <params.h>
@@ -28,6 +29,8 @@ namespace asio = boost::asio;
 using udp = asio::ip::udp;
 using namespace phoneprov;
 using phoneprov::tools::Args;
+using phoneprov::tools::ControlSocketError;
+using phoneprov::tools::keaCommand;
 using phoneprov::tools::UsageError;
 
 namespace phoneprov {
@@ -146,39 +149,11 @@ std::vector<Lease> leasesFromSocket(const std::string& path, const Mac* mac, int
     if (mac) {
         cmd["arguments"] = {{"hw-address", mac->colon()}};
     }
-    asio::io_context io;
-    asio::local::stream_protocol::socket sock(io);
-    boost::system::error_code ec;
-    sock.connect(asio::local::stream_protocol::endpoint(path), ec);
-    if (ec) {
-        throw ConfigError("control socket '" + path + "': " + ec.message());
-    }
-    asio::write(sock, asio::buffer(cmd.dump()), ec);
-    if (ec) {
-        throw ConfigError("control socket '" + path + "': " + ec.message());
-    }
-    std::string answer;
-    std::vector<char> buf(65536);
-    bool complete = false;
-    // Kea closes the connection after its answer; stop early once the JSON is whole.
-    std::function<void(const boost::system::error_code&, size_t)> onRead =
-        [&](const boost::system::error_code& err, size_t n) {
-            answer.append(buf.data(), n);
-            complete = nlohmann::json::accept(answer);
-            if (!err && !complete) {
-                sock.async_read_some(asio::buffer(buf), onRead);
-            } else {
-                sock.close();
-            }
-        };
-    sock.async_read_some(asio::buffer(buf), onRead);
-    io.run_for(std::chrono::milliseconds(timeoutMs));
-    if (!complete) {
-        throw ConfigError("control socket '" + path + "': no complete answer");
-    }
-    nlohmann::json j = nlohmann::json::parse(answer);
-    if (j.is_array() && !j.empty()) {
-        j = j[0];  // through kea-ctrl-agent: one answer per service
+    nlohmann::json j;
+    try {
+        j = keaCommand(path, cmd, timeoutMs);
+    } catch (const ControlSocketError& e) {
+        throw ConfigError(e.what());
     }
     int result = j.value("result", 1);
     if (result == 3) {

@@ -65,6 +65,30 @@ printf '%s' "$phone" | jq -e --arg ip "$LEASE" --argjson size "$SIZE" '
     and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].address == $ip
     and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].status == 200
     and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].bytes == $size' > /dev/null || pp_fail "phoneprov-get: $phone"
+
+# The same from the command line (`phoneprov list` and `get` ask the running server):
+# a table for people, --json for scripts, the socket found from the Kea configuration.
+"$PHONEPROV" list --config "$WORK/kea.json" --state fetched > "$WORK/list.txt" || pp_fail "phoneprov list exit $?"
+head -1 "$WORK/list.txt" | grep -Eq '^MAC +VENDOR +MODEL +ADDRESS +STATE +LAST DHCP +LAST FETCH$' \
+    || pp_fail "phoneprov list header: $(cat "$WORK/list.txt")"
+grep -Eq "^$YL +yealink +T46S +$LEASE +fetched +20[0-9-]+ [0-9:]+ \([^)]* ago\) +20" "$WORK/list.txt" \
+    || pp_fail "phoneprov list row: $(cat "$WORK/list.txt")"
+grep -qx '1 of 1 phones' "$WORK/list.txt" || pp_fail "phoneprov list footer: $(cat "$WORK/list.txt")"
+[ "$("$PHONEPROV" list --control-socket "$SOCK" --state failed)" = "no phone matches" ] || pp_fail "phoneprov list --state failed"
+"$PHONEPROV" list --control-socket "$SOCK" --vendor yealink --json | jq -e --arg mac "$YL" \
+    '.total == 1 and .phones[0].mac == $mac and .phones[0].state == "fetched"' > /dev/null \
+    || pp_fail "phoneprov list --json"
+"$PHONEPROV" get "$YL" --control-socket "$SOCK" > "$WORK/get.txt" || pp_fail "phoneprov get exit $?"
+grep -Eq "^state +fetched$" "$WORK/get.txt" && grep -Eq "^address +$LEASE$" "$WORK/get.txt" \
+    && grep -Eq "^yealink/001565aabbcc.cfg +20[0-9-]+ [0-9:]+ \([^)]* ago\) +http +$LEASE +200 +$SIZE +yes$" "$WORK/get.txt" \
+    || pp_fail "phoneprov get: $(cat "$WORK/get.txt")"
+! grep -q s3cret "$WORK/get.txt" "$WORK/list.txt" || pp_fail "a password in phoneprov get/list"
+"$PHONEPROV" get "$YL" --control-socket "$SOCK" --json | jq -e '.state == "fetched"' > /dev/null || pp_fail "phoneprov get --json"
+rc=0; "$PHONEPROV" get 00:15:65:00:00:01 --control-socket "$SOCK" 2> "$WORK/get-none.err" || rc=$?
+[ "$rc" = 3 ] && grep -q "no record of 00:15:65:00:00:01" "$WORK/get-none.err" || pp_fail "phoneprov get of an unknown MAC: exit $rc"
+rc=0; "$PHONEPROV" list --control-socket "$WORK/no-such-socket" 2> "$WORK/list-none.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "cannot connect to kea-dhcp4's control socket" "$WORK/list-none.err" \
+    || pp_fail "phoneprov list without a server: exit $rc, $(cat "$WORK/list-none.err")"
 pp_wait_log "PHONEPROV_PROVISIONED phoneprov: phone $YL \(yealink T46S\) at $LEASE fetched yealink/001565aabbcc.cfg, [0-9.]+ seconds after its ACK" \
     "$WORK/kea.log" 10 || pp_fail "no PHONEPROV_PROVISIONED line"
 [ "$(grep -c PHONEPROV_PROVISIONED "$WORK/kea.log")" = 1 ] || pp_fail "more than one PHONEPROV_PROVISIONED line"

@@ -1,0 +1,314 @@
+// Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
+// `phoneprov list` and `phoneprov get`: the running server's phone records
+// (phoneprov-list, phoneprov-get on kea-dhcp4's control socket), as a table or JSON.
+#include "args.h"
+#include "commands.h"
+#include "control_socket.h"
+
+#include <catalogue.h>
+#include <json_check.h>
+#include <mac.h>
+#include <reservations.h>
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace phoneprov;
+using phoneprov::tools::Args;
+using phoneprov::tools::keaCommand;
+using phoneprov::tools::UsageError;
+
+namespace {
+
+/// Where Debian's kea-dhcp4.conf puts the control socket (and where Kea 2.6 confines it).
+const char* const kDefaultSocket = "/run/kea/kea4-ctrl-socket";
+
+/// @brief The control socket: --control-socket, else the one --config names, else Debian's default.
+std::string socketPath(const Args& a) {
+    if (a.has("control-socket")) {
+        return (a.get("control-socket"));
+    }
+    if (!a.has("config")) {
+        return (kDefaultSocket);
+    }
+    std::ifstream in(a.get("config"), std::ios::binary);
+    if (!in) {
+        throw ConfigError("cannot read '" + a.get("config") + "'");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    nlohmann::json kea = parseKeaConfigText(text.str(), a.get("config"));
+    const nlohmann::json* dhcp4 = kea.is_object() && kea.contains("Dhcp4") ? &kea["Dhcp4"] : nullptr;
+    if (dhcp4 && dhcp4->is_object() && dhcp4->contains("control-socket")) {
+        std::string name = getString((*dhcp4)["control-socket"], "socket-name");
+        if (!name.empty()) {
+            // Kea 2.6 reads a bare name inside its socket folder.
+            return (name.find('/') == std::string::npos ? std::string("/run/kea/") + name : name);
+        }
+    }
+    throw ConfigError(a.get("config") + ": Dhcp4 has no control-socket with a socket-name");
+}
+
+std::string text(const nlohmann::json& j, const char* key) {
+    if (!j.is_object() || !j.contains(key) || j[key].is_null()) {
+        return ("-");
+    }
+    const nlohmann::json& v = j[key];
+    if (v.is_string()) {
+        return (v.get<std::string>());
+    }
+    if (v.is_boolean()) {
+        return (v.get<bool>() ? "yes" : "no");
+    }
+    return (v.dump());
+}
+
+/// @brief A time as "2026-12-08 02:59:52" (local time) with how long ago, or "never".
+std::string when(const nlohmann::json& j, const char* key, std::time_t now) {
+    if (!j.is_object() || !j.contains(key) || !j[key].is_number()) {
+        return ("never");
+    }
+    std::time_t t = j[key].get<std::time_t>();
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+    long long ago = static_cast<long long>(now - t);
+    std::string rel;
+    if (ago < 0) {
+        rel = "in the future";
+    } else if (ago < 120) {
+        rel = std::to_string(ago) + " s ago";
+    } else if (ago < 7200) {
+        rel = std::to_string(ago / 60) + " min ago";
+    } else if (ago < 172800) {
+        rel = std::to_string(ago / 3600) + " h ago";
+    } else {
+        rel = std::to_string(ago / 86400) + " days ago";
+    }
+    return (std::string(buf) + " (" + rel + ")");
+}
+
+/// @brief Prints rows as columns as wide as their widest cell.
+void printTable(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<size_t> width;
+    for (const auto& r : rows) {
+        width.resize(std::max(width.size(), r.size()), 0);
+        for (size_t c = 0; c < r.size(); ++c) {
+            width[c] = std::max(width[c], r[c].size());
+        }
+    }
+    for (const auto& r : rows) {
+        std::string line;
+        for (size_t c = 0; c < r.size(); ++c) {
+            line += r[c];
+            if (c + 1 < r.size()) {
+                line += std::string(width[c] - r[c].size() + 2, ' ');
+            }
+        }
+        std::printf("%s\n", line.c_str());
+    }
+}
+
+int timeoutOf(const Args& a) {
+    std::string t = a.get("timeout", "10");
+    if (t.empty() || t.size() > 4 || t.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(t) < 1) {
+        throw UsageError("--timeout takes whole seconds, 1 to 9999");
+    }
+    return (std::stoi(t));
+}
+
+/// @brief Runs a command: the answer, or the exit code of a failure it printed.
+int run(const char* cmd, const Args& a, const nlohmann::json& command, nlohmann::json& answer) {
+    try {
+        answer = keaCommand(socketPath(a), command, timeoutOf(a) * 1000);
+    } catch (const UsageError&) {
+        throw;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "phoneprov %s: %s\n", cmd, e.what());
+        return (2);
+    }
+    int result = answer["result"].get<int>();
+    if (result == 2) {
+        std::fprintf(stderr, "phoneprov %s: the server does not know %s: is libdhcp_phoneprov.so loaded, "
+                             "with records (Kea's answer: %s)?\n",
+                     cmd, command["command"].get<std::string>().c_str(), text(answer, "text").c_str());
+        return (2);
+    }
+    if (result == 1) {
+        std::fprintf(stderr, "phoneprov %s: %s\n", cmd, text(answer, "text").c_str());
+        return (2);
+    }
+    return (0);
+}
+
+const std::set<std::string> kServerOptions = {"control-socket", "config", "timeout"};
+
+std::set<std::string> with(std::set<std::string> s, const std::set<std::string>& more) {
+    s.insert(more.begin(), more.end());
+    return (s);
+}
+
+const char* const kListUsage =
+    "usage: phoneprov list [--control-socket PATH | --config kea.json] [--vendor ID] [--state STATE]\n"
+    "                      [--seen-since EPOCH] [--limit N] [--offset N] [--timeout S] [--json]\n"
+    "The phones the running kea-dhcp4 knows (phoneprov-list). STATE: seen, rendered, fetched,\n"
+    "fetched-stale, failed. The socket: --control-socket, else the control-socket of --config, else\n"
+    "/run/kea/kea4-ctrl-socket. Exit: 0 (also when no phone matches), 1 usage, 2 server error.\n";
+
+const char* const kGetUsage =
+    "usage: phoneprov get MAC [--control-socket PATH | --config kea.json] [--timeout S] [--json]\n"
+    "One phone's record, its per-device files and each one's last fetch (phoneprov-get).\n"
+    "Exit: 0, 1 usage, 2 server error, 3 no record of that MAC.\n";
+
+}  // namespace
+
+int cmdList(int argc, char** argv) {
+    try {
+        Args a(argc, argv, with(kServerOptions, {"vendor", "state", "seen-since", "limit", "offset"}),
+               {"json", "help"});
+        if (a.has("help")) {
+            std::fputs(kListUsage, stdout);
+            return (0);
+        }
+        if (!a.positional().empty()) {
+            throw UsageError("unexpected argument '" + a.positional()[0] + "'");
+        }
+        nlohmann::json args = nlohmann::json::object();
+        for (const char* k : {"vendor", "state"}) {
+            if (a.has(k)) {
+                args[k] = a.get(k);
+            }
+        }
+        for (const char* k : {"seen-since", "limit", "offset"}) {
+            if (a.has(k)) {
+                std::string v = a.get(k);
+                if (v.empty() || v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos) {
+                    throw UsageError(std::string("--") + k + " takes a whole number");
+                }
+                args[k] = std::stoll(v);
+            }
+        }
+        nlohmann::json answer;
+        int rc = run("list", a, {{"command", "phoneprov-list"}, {"arguments", args}}, answer);
+        if (rc != 0) {
+            return (rc);
+        }
+        const nlohmann::json empty = nlohmann::json::object();
+        const nlohmann::json& body = answer.contains("arguments") ? answer["arguments"] : empty;
+        if (a.has("json")) {
+            nlohmann::json out = body;
+            if (!out.contains("phones")) {
+                out["phones"] = nlohmann::json::array();
+                out["total"] = 0;
+            }
+            std::printf("%s\n", out.dump(2).c_str());
+            return (0);
+        }
+        std::time_t now = std::time(nullptr);
+        std::vector<std::vector<std::string>> rows = {
+            {"MAC", "VENDOR", "MODEL", "ADDRESS", "STATE", "LAST DHCP", "LAST FETCH"}};
+        size_t shown = 0;
+        if (body.contains("phones") && body["phones"].is_array()) {
+            for (const auto& p : body["phones"]) {
+                rows.push_back({text(p, "mac"), text(p, "vendor"), text(p, "model"), text(p, "address"),
+                                text(p, "state"), when(p, "last-seen", now), when(p, "last-fetch", now)});
+                ++shown;
+            }
+        }
+        if (shown == 0) {
+            std::printf("no phone matches\n");
+            return (0);
+        }
+        printTable(rows);
+        long long total = body.contains("total") && body["total"].is_number() ? body["total"].get<long long>() : 0;
+        long long offset = body.contains("offset") && body["offset"].is_number() ? body["offset"].get<long long>() : 0;
+        std::printf("\n%zu of %lld phones", shown, total);
+        if (offset > 0 || static_cast<long long>(shown) + offset < total) {
+            std::printf(" (from %lld; --offset %lld for the next page)", offset + 1,
+                        offset + static_cast<long long>(shown));
+        }
+        std::printf("%s\n", body.value("persistent", true) ? "" : "; state-db not open: records in memory only");
+        return (0);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "phoneprov list: %s\n%s", e.what(), kListUsage);
+        return (1);
+    }
+}
+
+int cmdGet(int argc, char** argv) {
+    try {
+        Args a(argc, argv, kServerOptions, {"json", "help"});
+        if (a.has("help")) {
+            std::fputs(kGetUsage, stdout);
+            return (0);
+        }
+        if (a.positional().size() != 1) {
+            throw UsageError("one MAC, please");
+        }
+        auto mac = parseMac(a.positional()[0]);
+        if (!mac) {
+            throw UsageError("'" + a.positional()[0] + "' is not a MAC address");
+        }
+        nlohmann::json answer;
+        int rc = run("get", a, {{"command", "phoneprov-get"}, {"arguments", {{"mac", mac->colon()}}}},
+                     answer);
+        if (rc != 0) {
+            return (rc);
+        }
+        if (answer["result"].get<int>() == 3) {
+            std::fprintf(stderr, "phoneprov get: no record of %s\n", mac->colon().c_str());
+            return (3);
+        }
+        const nlohmann::json& p = answer["arguments"];
+        if (a.has("json")) {
+            std::printf("%s\n", p.dump(2).c_str());
+            return (0);
+        }
+        std::time_t now = std::time(nullptr);
+        const nlohmann::json none = nlohmann::json::object();
+        const nlohmann::json& render = p.contains("render") ? p["render"] : none;
+        printTable({{"MAC", text(p, "mac")},
+                    {"state", text(p, "state")},
+                    {"vendor", text(p, "vendor")},
+                    {"model", text(p, "model")},
+                    {"identified by", text(p, "identified-by")},
+                    {"reserved", text(p, "reserved")},
+                    {"address", text(p, "address")},
+                    {"first DHCP", when(p, "first-seen", now)},
+                    {"last DHCP", when(p, "last-seen", now)},
+                    {"last ACK", when(p, "last-ack", now)},
+                    {"last render", when(render, "time", now) + ", " + text(render, "outcome")},
+                    {"last fetch", when(p, "last-fetch", now)}});
+        std::vector<std::vector<std::string>> rows = {
+            {"FILE", "LAST FETCH", "PROTOCOL", "FROM", "STATUS", "BYTES", "CURRENT"}};
+        if (p.contains("files") && p["files"].is_array()) {
+            for (const auto& f : p["files"]) {
+                const nlohmann::json& lf = f.contains("last-fetch") && f["last-fetch"].is_object()
+                                               ? f["last-fetch"]
+                                               : none;
+                rows.push_back({text(f, "path"), when(lf, "time", now), text(lf, "protocol"),
+                                text(lf, "address"), text(lf, "status"), text(lf, "bytes"),
+                                text(lf, "current")});
+            }
+        }
+        std::printf("\n");
+        if (rows.size() == 1) {
+            std::printf("no per-device file\n");
+        } else {
+            printTable(rows);
+        }
+        return (0);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "phoneprov get: %s\n%s", e.what(), kGetUsage);
+        return (1);
+    }
+}
