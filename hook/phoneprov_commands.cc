@@ -190,6 +190,13 @@ ConstElementPtr Commands::status(PhoneProv& impl) {
         {"totals", totals},
         {"vendors", vendors},
     });
+    if (PhoneRecords* records = impl.records()) {
+        nlohmann::json byState = nlohmann::json::object();
+        for (const auto& c : records->countByState()) {
+            byState[c.first] = c.second;
+        }
+        out["phones"] = byState;  // phone records by state (the statistics phoneprov.phones.<state>)
+    }
     return (answer(CONTROL_RESULT_SUCCESS,
                    std::string("phoneprov " PHONEPROV_VERSION " ") +
                        core::loadStateText(loadHealth.state),

@@ -19,6 +19,9 @@ namespace {
 
 constexpr int kCounters = static_cast<int>(Counter::Count);
 
+/// The states of a phone record (PhoneRecord::state()), each a statistic.
+const char* const kPhoneStates[] = {"seen", "rendered", "fetched", "fetched-stale", "failed"};
+
 /// @brief What was pushed already (main thread only; the mutex is a safety net).
 /// Names are built once: a push where nothing moved only compares numbers.
 struct Pushed {
@@ -30,6 +33,8 @@ struct Pushed {
     std::vector<std::array<Stat, kCounters>> slots;  ///< per counter slot
     std::array<Stat, kCounters> totals;
     Stat foreign;  ///< phoneprov.fetch-foreign-address (phone_records.h)
+    /// phoneprov.phones.<state>: gauges (set, not added), one per record state.
+    std::array<Stat, sizeof(kPhoneStates) / sizeof(kPhoneStates[0])> states;
 };
 
 Pushed& pushed() {
@@ -91,6 +96,19 @@ bool pushStatistics(PhoneProv& impl) {
     if (PhoneRecords* records = impl.records()) {
         changed = push(p.foreign, "phoneprov.fetch-foreign-address", records->foreignFetches()) ||
                   changed;
+        // Gauges: the number of phones in each state now (statistic-reset sets one to 0
+        // until the next read sets it again).
+        auto counts = records->countByState();
+        for (size_t i = 0; i < p.states.size(); ++i) {
+            Pushed::Stat& stat = p.states[i];
+            uint64_t now = counts[kPhoneStates[i]];
+            if (stat.name.empty() || now != stat.last) {
+                stat.name = std::string("phoneprov.phones.") + kPhoneStates[i];
+                stat.last = now;
+                StatsMgr::instance().setValue(stat.name, static_cast<int64_t>(now));
+                changed = true;
+            }
+        }
     }
     return (changed);
 }
@@ -113,9 +131,15 @@ void removeStatistics() {
     if (!p.foreign.name.empty()) {
         StatsMgr::instance().del(p.foreign.name);
     }
+    for (const Pushed::Stat& stat : p.states) {
+        if (!stat.name.empty()) {
+            StatsMgr::instance().del(stat.name);
+        }
+    }
     p.slots.clear();
     p.totals = {};
     p.foreign = {};
+    p.states = {};
 }
 
 void refreshStatisticAnswer(PhoneProv& impl, const std::string& name, const ConstElementPtr& args,

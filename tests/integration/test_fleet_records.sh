@@ -66,6 +66,13 @@ printf '%s' "$phone" | jq -e --arg ip "$LEASE" --argjson size "$SIZE" '
     and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].status == 200
     and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].bytes == $size' > /dev/null || pp_fail "phoneprov-get: $phone"
 
+# Phones by state: phoneprov-status and the statistics (gauges) agree.
+ctl '{"command": "phoneprov-status"}' | jq -e '.arguments.phones.fetched == 1 and (.arguments.phones.seen // 0) == 0' > /dev/null \
+    || pp_fail "phoneprov-status phones: $(ctl '{"command": "phoneprov-status"}' | jq -c .arguments.phones)"
+ctl '{"command": "statistic-get-all"}' | jq -e '.arguments["phoneprov.phones.fetched"][0][0] == 1
+    and .arguments["phoneprov.phones.rendered"][0][0] == 0 and .arguments["phoneprov.phones.failed"][0][0] == 0' > /dev/null \
+    || pp_fail "statistics phoneprov.phones.*: $(ctl '{"command": "statistic-get-all"}' | jq -c '.arguments | with_entries(select(.key | startswith("phoneprov.phones.")))')"
+
 # The same from the command line (`phoneprov list` and `get` ask the running server):
 # a table for people, --json for scripts, the socket found from the Kea configuration.
 "$PHONEPROV" list --config "$WORK/kea.json" --state fetched > "$WORK/list.txt" || pp_fail "phoneprov list exit $?"
