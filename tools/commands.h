@@ -21,5 +21,7 @@ int cmdResync(int argc, char** argv);
 int cmdList(int argc, char** argv);
 /// @brief `phoneprov get`: one phone's record from the running server (tools/fleet.cc).
 int cmdGet(int argc, char** argv);
+/// @brief `phoneprov metrics`: the hook's statistics as Prometheus text (tools/fleet.cc).
+int cmdMetrics(int argc, char** argv);
 
 #endif  // PHONEPROV_TOOLS_COMMANDS_H

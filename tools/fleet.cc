@@ -1,6 +1,6 @@
 // Copyright (C) 2026 kea-phoneprov authors. MPL-2.0.
-// `phoneprov list` and `phoneprov get`: the running server's phone records
-// (phoneprov-list, phoneprov-get on kea-dhcp4's control socket), as a table or JSON.
+// `phoneprov list`, `get` and `metrics`: the running server's phone records
+// (phoneprov-list, phoneprov-get, statistic-get-all on kea-dhcp4's control socket).
 #include "args.h"
 #include "commands.h"
 #include "control_socket.h"
@@ -8,16 +8,21 @@
 #include <catalogue.h>
 #include <json_check.h>
 #include <mac.h>
+#include <metrics.h>
 #include <reservations.h>
 
 #include <nlohmann/json.hpp>
 
 #include <set>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace phoneprov;
@@ -164,6 +169,38 @@ const char* const kListUsage =
     "fetched-stale, failed. The socket: --control-socket, else the control-socket of --config, else\n"
     "/run/kea/kea4-ctrl-socket. Exit: 0 (also when no phone matches), 1 usage, 2 server error.\n";
 
+const char* const kMetricsUsage =
+    "usage: phoneprov metrics [--control-socket PATH | --config kea.json] [--output FILE] [--timeout S]\n"
+    "The hook's statistics in Prometheus' text format (statistic-get-all, phoneprov.* only).\n"
+    "--output FILE: written whole (a temp file renamed over it, mode 0644), as node_exporter's\n"
+    "textfile collector wants (FILE ending in .prom). Exit: 0, 1 usage, 2 server or write error.\n";
+
+/// @brief Writes a file whole: a temp file beside it, flushed, renamed over it.
+void writeWhole(const std::string& path, const std::string& content) {
+    std::string tmp = path + ".tmp.XXXXXX";
+    int fd = ::mkstemp(&tmp[0]);
+    if (fd < 0) {
+        throw std::runtime_error("cannot create a temp file beside '" + path + "': " + std::strerror(errno));
+    }
+    bool ok = ::fchmod(fd, 0644) == 0;
+    for (size_t done = 0; ok && done < content.size();) {
+        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        ok = n > 0;
+        done += ok ? static_cast<size_t>(n) : 0;
+    }
+    ok = ok && ::fsync(fd) == 0;
+    int err = errno;
+    ok = ::close(fd) == 0 && ok;
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        err = ok ? errno : err;
+        ::unlink(tmp.c_str());
+        throw std::runtime_error("cannot write '" + path + "': " + std::strerror(err));
+    }
+}
+
 const char* const kGetUsage =
     "usage: phoneprov get MAC [--control-socket PATH | --config kea.json] [--timeout S] [--json]\n"
     "One phone's record, its per-device files and each one's last fetch (phoneprov-get).\n"
@@ -309,6 +346,39 @@ int cmdGet(int argc, char** argv) {
         return (0);
     } catch (const UsageError& e) {
         std::fprintf(stderr, "phoneprov get: %s\n%s", e.what(), kGetUsage);
+        return (1);
+    }
+}
+
+int cmdMetrics(int argc, char** argv) {
+    try {
+        Args a(argc, argv, with(kServerOptions, {"output"}), {"help"});
+        if (a.has("help")) {
+            std::fputs(kMetricsUsage, stdout);
+            return (0);
+        }
+        if (!a.positional().empty()) {
+            throw UsageError("unexpected argument '" + a.positional()[0] + "'");
+        }
+        nlohmann::json answer;
+        int rc = run("metrics", a, {{"command", "statistic-get-all"}}, answer);
+        if (rc != 0) {
+            return (rc);
+        }
+        std::string text = prometheusText(answer.value("arguments", nlohmann::json::object()));
+        if (!a.has("output")) {
+            std::fputs(text.c_str(), stdout);
+            return (0);
+        }
+        try {
+            writeWhole(a.get("output"), text);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "phoneprov metrics: %s\n", e.what());
+            return (2);
+        }
+        return (0);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "phoneprov metrics: %s\n%s", e.what(), kMetricsUsage);
         return (1);
     }
 }

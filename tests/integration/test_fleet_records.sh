@@ -73,6 +73,17 @@ ctl '{"command": "statistic-get-all"}' | jq -e '.arguments["phoneprov.phones.fet
     and .arguments["phoneprov.phones.rendered"][0][0] == 0 and .arguments["phoneprov.phones.failed"][0][0] == 0' > /dev/null \
     || pp_fail "statistics phoneprov.phones.*: $(ctl '{"command": "statistic-get-all"}' | jq -c '.arguments | with_entries(select(.key | startswith("phoneprov.phones.")))')"
 
+# For Prometheus (node_exporter's textfile collector): the same figures, a file written whole.
+"$PHONEPROV" metrics --config "$WORK/kea.json" --output "$WORK/phoneprov.prom" || pp_fail "phoneprov metrics exit $?"
+grep -qx 'phoneprov_phones{state="fetched"} 1' "$WORK/phoneprov.prom" \
+    && grep -Eqx 'phoneprov_renders_total\{vendor="yealink"\} [1-9][0-9]*' "$WORK/phoneprov.prom" \
+    && grep -qx '# TYPE phoneprov_renders_total counter' "$WORK/phoneprov.prom" \
+    || pp_fail "phoneprov metrics: $(cat "$WORK/phoneprov.prom")"
+# Every line is a comment or a sample of the text exposition format; no Kea statistic.
+! grep -Ev '^(# (HELP|TYPE) phoneprov_[a-z_]+ .+|phoneprov_[a-z_]+(\{[a-z]+="[^"]*"\})? [0-9]+)$' "$WORK/phoneprov.prom" \
+    || pp_fail "phoneprov metrics: a line out of format"
+[ "$(stat -c %a "$WORK/phoneprov.prom")" = 644 ] && ! ls "$WORK"/phoneprov.prom.tmp.* 2>/dev/null || pp_fail "phoneprov metrics --output: mode or temp file"
+
 # The same from the command line (`phoneprov list` and `get` ask the running server):
 # a table for people, --json for scripts, the socket found from the Kea configuration.
 "$PHONEPROV" list --config "$WORK/kea.json" --state fetched > "$WORK/list.txt" || pp_fail "phoneprov list exit $?"
