@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -82,6 +83,34 @@ uint32_t parseIpv4(const std::string& text) {
 }
 
 /// @brief Queues one phone's render; "" when queued, else why not.
+/// @brief What the hook learned from packets, from the phone's record: a phone identified
+/// by its vendor class (or a PnP SUBSCRIBE) is still that phone after a reload or a
+/// restart, when a command names its MAC without a vendor class. False when there is
+/// no record, or its vendor is not in the catalogue now.
+bool fromRecord(PhoneProv& impl, const core::Mac& mac, core::Verdict& v, uint32_t* ip = nullptr) {
+    PhoneRecords* records = impl.records();
+    if (!records) {
+        return (false);
+    }
+    auto r = records->get(mac);
+    if (!r || r->vendor.empty()) {
+        return (false);
+    }
+    int vendor = impl.identifier().catalogue().find(r->vendor);
+    if (vendor < 0) {
+        return (false);
+    }
+    v.phone = true;
+    v.vendor = vendor;
+    v.model = r->model;
+    v.confidence = core::Confidence::Class;
+    v.reason = "";
+    if (ip) {
+        *ip = r->ip;
+    }
+    return (true);
+}
+
 std::string queueOne(PhoneProv& impl, const core::Mac& mac, const std::string& vendorClass,
                      const std::unordered_map<uint64_t, PhoneProv::KnownPhone>& known,
                      const core::HostIndex& hosts) {
@@ -97,7 +126,7 @@ std::string queueOne(PhoneProv& impl, const core::Mac& mac, const std::string& v
     }
     if (vendor < 0) {
         core::Verdict v = impl.identifyMac(mac, vendorClass);
-        if (!v.phone) {
+        if (!v.phone && !(vendorClass.empty() && fromRecord(impl, mac, v, &ip))) {
             return (std::string("not identified as a phone (") + v.reason + ")");
         }
         vendor = v.vendor;
@@ -210,9 +239,14 @@ ConstElementPtr Commands::identify(PhoneProv& impl, const ConstElementPtr& args)
         core::Mac mac = macArg(a);
         std::string vc = a.value("vendor-class", std::string());
         core::Verdict v = impl.identifyMac(mac, vc);
+        bool recorded = !v.phone && vc.empty() && fromRecord(impl, mac, v);
         nlohmann::json out = core::verdictJson(v, impl.identifier().catalogue());
+        if (recorded) {
+            out["from-record"] = true;  // learned from its packets before, not from the MAC alone
+        }
         std::string text = mac.colon() + (v.phone ? " is a phone: " +
-                                                        out["vendor"].get<std::string>()
+                                                        out["vendor"].get<std::string>() +
+                                                        (recorded ? " (from its record)" : "")
                                                   : std::string(" is not a phone: ") + v.reason);
         return (answer(CONTROL_RESULT_SUCCESS, text, out));
     } catch (const ArgError& ex) {
@@ -260,6 +294,15 @@ ConstElementPtr Commands::render(PhoneProv& impl, const ConstElementPtr& args) {
             }
             for (const auto& k : known) {
                 macs[k.first] = k.second.mac;
+            }
+            if (PhoneRecords* records = impl.records()) {
+                // Phones seen before this load (identified by their vendor class).
+                PhoneRecords::Filter every;
+                every.limit = std::numeric_limits<size_t>::max();
+                size_t total = 0;
+                for (const PhoneRecord& r : records->list(every, total)) {
+                    macs.emplace(r.mac.value(), r.mac);
+                }
             }
             for (const auto& m : macs) {
                 std::string why = queueOne(impl, m.second, "", known, *hosts);

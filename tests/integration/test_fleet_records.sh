@@ -124,6 +124,15 @@ phone_state fetched || pp_fail "a foreign fetch changed the state: $(get_phone)"
 [ "$(get_phone | jq -r '(.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].address')" = 127.0.0.2 ] \
     || pp_fail "the last fetch is not the foreign one: $(get_phone)"
 
+# A phone known only by its vendor class (a MAC prefix of no phone vendor), without
+# reservation: after the restart, its record still makes it a Yealink for the commands
+# that name its MAC alone (issue 24: phoneprov-render used to call it "not a phone").
+OTHER=00:1b:21:aa:bb:01
+pp_simulate --mac "$OTHER" --vendor-class "yealink T46S 66.86.0.15" --no-fetch > /dev/null \
+    || pp_fail "simulate of the phone without reservation"
+pp_wait_until 10 eval '[ "$(ctl "{\"command\": \"phoneprov-get\", \"arguments\": {\"mac\": \"$OTHER\"}}" | jq -r .arguments.vendor)" = yealink ]' \
+    || pp_fail "no record of $OTHER"
+
 # A crash and a restart: the record is read back from state-db; the start-up render of the
 # reserved phone uses the model its vendor class named (kept in the record), so its
 # file stays as the phone fetched it ("fetched", not "fetched-stale").
@@ -134,7 +143,7 @@ for _ in $(seq 100); do kill -0 "$KEA_PID" 2>/dev/null || break; sleep 0.1; done
 ! kill -0 "$KEA_PID" 2>/dev/null || pp_fail "kea-dhcp4 did not stop"
 mv "$WORK/kea.log" "$WORK/kea-1.log"
 pp_start_kea "$WORK/kea.json" "$DHCP"
-pp_wait_log "PHONEPROV_RECORDS_LOADED phoneprov loaded 1 phone records from $DB" "$WORK/kea.log" 10 \
+pp_wait_log "PHONEPROV_RECORDS_LOADED phoneprov loaded 2 phone records from $DB" "$WORK/kea.log" 10 \
     || pp_fail "records not loaded after the restart"
 pp_await_idle "$SOCK" 30 || pp_fail "the start-up render did not finish after the restart"
 phone=$(get_phone)
@@ -143,6 +152,19 @@ printf '%s' "$phone" | jq -e --arg ip "$LEASE" '
     and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].address == "127.0.0.2"
     and (.arguments.files[] | select(.path == "yealink/001565aabbcc.cfg"))["last-fetch"].status == 200' > /dev/null \
     || pp_fail "after the restart: $phone"
+ident=$(ctl "{\"command\": \"phoneprov-identify\", \"arguments\": {\"mac\": \"$OTHER\"}}")
+printf '%s' "$ident" | jq -e '.result == 0 and .arguments.phone == true and .arguments.vendor == "yealink"
+    and .arguments["from-record"] == true' > /dev/null || pp_fail "phoneprov-identify after the restart: $ident"
+# Without its record it is no phone: the record is what says so.
+ident=$(ctl '{"command": "phoneprov-identify", "arguments": {"mac": "00:1b:21:aa:bb:02"}}')
+printf '%s' "$ident" | jq -e '.arguments.phone == false' > /dev/null || pp_fail "an unknown MAC of that prefix: $ident"
+rend=$(ctl "{\"command\": \"phoneprov-render\", \"arguments\": {\"mac\": \"$OTHER\"}}")
+printf '%s' "$rend" | jq -e '.result == 0 and .arguments.queued == 1' > /dev/null || pp_fail "phoneprov-render after the restart: $rend"
+rend=$(ctl '{"command": "phoneprov-render", "arguments": {"all": true}}')
+printf '%s' "$rend" | jq -e --arg m "$OTHER" '.result == 0 and .arguments.queued >= 2 and (.arguments.skipped | has($m) | not)' > /dev/null \
+    || pp_fail "phoneprov-render all after the restart: $rend"
+pp_await_idle "$SOCK" 30 || pp_fail "the renders did not finish"
+
 # nginx's syslog socket still points at the socket of the stopped kea-dhcp4: its
 # first send fails and nginx reconnects for the next one. Fetches after the restart
 # are recorded from then on.
