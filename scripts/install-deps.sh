@@ -32,7 +32,7 @@ PACKAGES=(
   # run time
   kea-dhcp4-server kea-ctrl-agent kea-admin kea-common ieee-data tzdata
   # integration tests and the quick start
-  nginx-light tftpd-hpa tftp-hpa curl jq iproute2 procps passwd mount sip-tester
+  nginx-light tftpd-hpa tftp-hpa curl jq iproute2 procps passwd mount sip-tester openssl
   # host reservations in a real database (tests start their own cluster)
   postgresql postgresql-client
 )
@@ -40,6 +40,9 @@ if [ "$SET" = all ]; then
   PACKAGES+=(
     # benchmarks/run.sh (perfdhcp comes with kea-admin)
     valgrind
+    # the fleet page in a real browser (tests/integration/test_fleet_page.sh; skipped
+    # without it, as in scripts/trixie-tests.sh's root)
+    chromium
     # fuzzing and sanitizer builds (scripts/hardening-tests.sh)
     clang "$CLANG_RT" libtsan2 libasan8 libubsan1
   )

@@ -23,5 +23,7 @@ int cmdList(int argc, char** argv);
 int cmdGet(int argc, char** argv);
 /// @brief `phoneprov metrics`: the hook's statistics as Prometheus text (tools/fleet.cc).
 int cmdMetrics(int argc, char** argv);
+/// @brief `phoneprov fleet`: the fleet page with the running server's records (tools/fleet.cc).
+int cmdFleet(int argc, char** argv);
 
 #endif  // PHONEPROV_TOOLS_COMMANDS_H

@@ -4,6 +4,7 @@
 #include "args.h"
 #include "commands.h"
 #include "control_socket.h"
+#include "fleet_page.h"
 
 #include <catalogue.h>
 #include <json_check.h>
@@ -201,6 +202,30 @@ void writeWhole(const std::string& path, const std::string& content) {
     }
 }
 
+const char* const kFleetUsage =
+    "usage: phoneprov fleet --output FILE.html [--control-socket PATH | --config kea.json] [--timeout S]\n"
+    "The fleet page: one HTML file (phones by state and vendor, the last rollout's latency from\n"
+    "DHCP ACK to fetch, a searchable table of every phone) with the running server's records\n"
+    "inline, written whole (mode 0644). Serve it on an admin location with authentication\n"
+    "(examples/nginx-fleet-admin.conf), never inside the phones' tree; refresh it from a timer.\n"
+    "Exit: 0, 1 usage, 2 server or write error.\n";
+
+/// @brief JSON that is safe inside an HTML <script> element: no '<' (no "</script>",
+/// no "<!--"), no raw U+2028/U+2029 (all non-ASCII is escaped).
+std::string scriptSafeJson(const nlohmann::json& j) {
+    std::string text = j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        if (c == '<') {
+            out += "\\u003c";  // '<' occurs only inside JSON strings
+        } else {
+            out.push_back(c);
+        }
+    }
+    return (out);
+}
+
 const char* const kGetUsage =
     "usage: phoneprov get MAC [--control-socket PATH | --config kea.json] [--timeout S] [--json]\n"
     "One phone's record, its per-device files and each one's last fetch (phoneprov-get).\n"
@@ -379,6 +404,68 @@ int cmdMetrics(int argc, char** argv) {
         return (0);
     } catch (const UsageError& e) {
         std::fprintf(stderr, "phoneprov metrics: %s\n%s", e.what(), kMetricsUsage);
+        return (1);
+    }
+}
+
+int cmdFleet(int argc, char** argv) {
+    try {
+        Args a(argc, argv, with(kServerOptions, {"output"}), {"help"});
+        if (a.has("help")) {
+            std::fputs(kFleetUsage, stdout);
+            return (0);
+        }
+        if (!a.positional().empty()) {
+            throw UsageError("unexpected argument '" + a.positional()[0] + "'");
+        }
+        if (!a.has("output")) {
+            throw UsageError("--output FILE.html is required");
+        }
+        nlohmann::json status;
+        int rc = run("fleet", a, {{"command", "phoneprov-status"}}, status);
+        if (rc != 0) {
+            return (rc);
+        }
+        // Every phone, a page of 10,000 at a time (the command's largest).
+        nlohmann::json phones = nlohmann::json::array();
+        const size_t kPage = 10000;
+        for (size_t offset = 0;; offset += kPage) {
+            nlohmann::json page;
+            rc = run("fleet", a,
+                     {{"command", "phoneprov-list"}, {"arguments", {{"limit", kPage}, {"offset", offset}}}},
+                     page);
+            if (rc != 0) {
+                return (rc);
+            }
+            const nlohmann::json& body = page.value("arguments", nlohmann::json::object());
+            const nlohmann::json list = body.value("phones", nlohmann::json::array());
+            for (const auto& p : list) {
+                phones.push_back(p);
+            }
+            if (list.size() < kPage || phones.size() >= body.value("total", size_t(0))) {
+                break;
+            }
+        }
+        nlohmann::json data = {{"generated", static_cast<long long>(std::time(nullptr))},
+                               {"version", status.value("arguments", nlohmann::json::object()).value("version", "")},
+                               {"phones", phones}};
+        std::string page = kFleetPage;
+        const std::string marker = "/*PHONEPROV_FLEET_DATA*/null";
+        size_t at = page.find(marker);
+        if (at == std::string::npos) {
+            std::fprintf(stderr, "phoneprov fleet: the compiled-in page has no data marker\n");
+            return (2);
+        }
+        page.replace(at, marker.size(), scriptSafeJson(data));
+        try {
+            writeWhole(a.get("output"), page);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "phoneprov fleet: %s\n", e.what());
+            return (2);
+        }
+        return (0);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "phoneprov fleet: %s\n%s", e.what(), kFleetUsage);
         return (1);
     }
 }

@@ -24,6 +24,7 @@ const Command kCommands[] = {
     {"resync", cmdResync, "resync (--mac MAC | --all) --config kea.json: re-sync NOTIFY to phones"},
     {"list", cmdList, "list [--state S] [--vendor V] [--json]: phones the running server knows"},
     {"get", cmdGet, "get MAC [--json]: one phone's record, files and fetches, from the running server"},
+    {"fleet", cmdFleet, "fleet --output FILE.html: the fleet page (an admin's view of every phone)"},
     {"metrics", cmdMetrics, "metrics [--output FILE.prom]: the hook's statistics for Prometheus"},
 };
 
