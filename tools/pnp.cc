@@ -13,6 +13,7 @@
 #include <reservations.h>
 #include <safe_write.h>
 #include <sip.h>
+#include <token.h>
 
 #include <boost/asio.hpp>
 
@@ -246,7 +247,14 @@ std::shared_ptr<const Setup> loadSetup(const Options& o) {
     std::vector<std::string> warnings;
     tools::loadKeaSetup(o.config, o.profilesDir, o.registryDir, kea, s->config, s->identifier,
                         s->hosts, warnings);
-    s->provisioning = Provisioning::build(s->identifier->cataloguePtr(), s->config, warnings);
+    // The hook's site key: reserved phones' files in the same per-device folders as the
+    // hook's (without it, in the vendor's folder without their secrets).
+    SiteKey key;
+    std::string keyError;
+    if (s->config.deviceTokens && !key.load(s->config.keyFile, keyError)) {
+        warnings.push_back(keyError + ": per-device files are rendered without credentials");
+    }
+    s->provisioning = Provisioning::build(s->identifier->cataloguePtr(), s->config, warnings, &key);
     for (const std::string& w : warnings) {
         logLine(Level::Warn, w);
     }
@@ -713,7 +721,8 @@ private:
         remember(key, Answered{bytes, from, Clock::now()});
         ++handled_;
         std::string rendered = render(*setup, v, p.mac, plain(from.address()));
-        const std::string& url = setup->provisioning->vendorUrl(v.vendor);
+        // What DHCP's option 66 gives the phone: its own folder when it has one.
+        const std::string url = phoneUrl(*setup, v.vendor, p.mac);
         me.branch = std::string(sip::kBranchCookie) + tools::randomToken(rng_);
         me.cseq = 1;
         auto notify = sip::makePnpNotify(m, tag, url, me);
@@ -728,6 +737,21 @@ private:
                                        (okSent ? "200 OK sent" : "200 OK not sent (budget: twice the bytes received)") +
                                        ", " + notified + rendered);
         finishIfDone();
+    }
+
+    /// @brief The URL a phone is given: base-url/<dir>/<token>/ for a phone with
+    /// reservation data of a vendor with per-device folders (its files are there
+    /// only), else base-url/<dir>/.
+    static std::string phoneUrl(const Setup& s, int vendor, const Mac& mac) {
+        const Provisioning& prov = *s.provisioning;
+        const HostEntry* host = s.hosts->find(mac);
+        if (host && host->hasData && prov.deviceFolder(vendor)) {
+            std::string token = prov.token(mac);
+            if (!token.empty()) {
+                return (prov.vendorUrl(vendor) + token + "/");
+            }
+        }
+        return (prov.vendorUrl(vendor));
     }
 
     /// @brief Renders the phone's files as the hook does; "" or ", N files written...".
