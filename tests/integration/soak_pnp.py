@@ -312,7 +312,7 @@ def phone(args):
                      "missed": len(samples[kind]) - len(answered),
                      "limit_ms": round(limit, 3), "within": am <= limit}
     print(json.dumps({"phone": out, "phone_problems": ph.problems}))
-    return 1 if out["notify"]["missed"] or any(not v["attack_ms"] for v in out.values()) else 0
+    return 1 if out["notify"]["missed"] or any(v["attack_ms"] is None for v in out.values()) else 0
 
 
 def main():
