@@ -150,4 +150,23 @@ void RecentPhones::erase(uint64_t mac) {
     --size_;
 }
 
+void RecentPhones::clear() {
+    buckets_.assign(buckets_.size(), kNone);
+    freeList_.clear();
+    free_ = 0;
+    size_ = 0;
+    head_ = tail_ = kNone;
+}
+
+bool seenLately(RecentPhones& table, uint64_t mac, uint32_t ip, int64_t now, int64_t interval) {
+    RecentPhones::Entry* seen = table.find(mac);
+    if (seen && seen->ip == ip && now - seen->when < interval) {
+        return (true);
+    }
+    RecentPhones::Entry& e = seen ? *seen : table.insert(mac);
+    e.ip = ip;
+    e.when = now;
+    return (false);
+}
+
 }  // namespace phoneprov

@@ -33,6 +33,8 @@ public:
     Entry& insert(uint64_t mac);
     /// @brief Forgets a phone (nothing when absent).
     void erase(uint64_t mac);
+    /// @brief Forgets every phone (the capacity stays allocated).
+    void clear();
 
     size_t size() const { return (size_); }
     size_t capacity() const { return (nodes_.size()); }
@@ -61,6 +63,19 @@ private:
     uint32_t free_ = 0;      ///< nodes below this were used at least once
     std::vector<uint32_t> freeList_;
 };
+
+/// @brief The render-interval rule of `phoneprov pnp`: true when `mac` was remembered
+/// at `ip` less than `interval` before `now` (the phone is made the most recently
+/// used; its time is kept, so the interval runs from its last render); otherwise the
+/// phone is remembered at `ip` and `now` and false (render it). `now` and `interval`
+/// in one unit of the caller's clock.
+///
+/// What the bound guarantees: a phone stays remembered until `capacity()` other MACs
+/// have been remembered or seen after its own last sighting; fewer new MACs, however
+/// crafted, cannot make it render again before its interval has passed. A flood of at
+/// least `capacity()` new MACs since the phone was last seen can (one render more for
+/// it, as after a reload).
+bool seenLately(RecentPhones& table, uint64_t mac, uint32_t ip, int64_t now, int64_t interval);
 
 }  // namespace phoneprov
 

@@ -9,9 +9,11 @@
 #include <identify.h>
 #include <params.h>
 #include <provisioner.h>
+#include <recent_phones.h>
 #include <reservations.h>
 #include <safe_write.h>
 #include <sip.h>
+#include <token.h>
 
 #include <boost/asio.hpp>
 
@@ -245,7 +247,14 @@ std::shared_ptr<const Setup> loadSetup(const Options& o) {
     std::vector<std::string> warnings;
     tools::loadKeaSetup(o.config, o.profilesDir, o.registryDir, kea, s->config, s->identifier,
                         s->hosts, warnings);
-    s->provisioning = Provisioning::build(s->identifier->cataloguePtr(), s->config, warnings);
+    // The hook's site key: reserved phones' files in the same per-device folders as the
+    // hook's (without it, in the vendor's folder without their secrets).
+    SiteKey key;
+    std::string keyError;
+    if (s->config.deviceTokens && !key.load(s->config.keyFile, keyError)) {
+        warnings.push_back(keyError + ": per-device files are rendered without credentials");
+    }
+    s->provisioning = Provisioning::build(s->identifier->cataloguePtr(), s->config, warnings, &key);
     for (const std::string& w : warnings) {
         logLine(Level::Warn, w);
     }
@@ -449,6 +458,20 @@ private:
             return (asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()));
         }
         return (a);
+    }
+
+    /// @brief The source address as render-interval compares it: an IPv4 address
+    /// itself; an IPv6 one folded to 32 bits (two of a phone's addresses that fold
+    /// alike within render-interval only put its next render off to the interval's end).
+    static uint32_t addressKey(const asio::ip::address& a) {
+        if (a.is_v4()) {
+            return (a.to_v4().to_uint());
+        }
+        uint32_t h = 2166136261u;  // FNV-1a
+        for (unsigned char b : a.to_v6().to_bytes()) {
+            h = (h ^ b) * 16777619u;
+        }
+        return (h);
     }
 
     static bool within(const asio::ip::address& a, const Subnet& s) {
@@ -697,8 +720,9 @@ private:
         bool okSent = send(bytes, from);
         remember(key, Answered{bytes, from, Clock::now()});
         ++handled_;
-        std::string rendered = render(*setup, v, p.mac, src.address);
-        const std::string& url = setup->provisioning->vendorUrl(v.vendor);
+        std::string rendered = render(*setup, v, p.mac, plain(from.address()));
+        // What DHCP's option 66 gives the phone: its own folder when it has one.
+        const std::string url = phoneUrl(*setup, v.vendor, p.mac);
         me.branch = std::string(sip::kBranchCookie) + tools::randomToken(rng_);
         me.cseq = 1;
         auto notify = sip::makePnpNotify(m, tag, url, me);
@@ -715,21 +739,36 @@ private:
         finishIfDone();
     }
 
+    /// @brief The URL a phone is given: base-url/<dir>/<token>/ for a phone with
+    /// reservation data of a vendor with per-device folders (its files are there
+    /// only), else base-url/<dir>/.
+    static std::string phoneUrl(const Setup& s, int vendor, const Mac& mac) {
+        const Provisioning& prov = *s.provisioning;
+        const HostEntry* host = s.hosts->find(mac);
+        if (host && host->hasData && prov.deviceFolder(vendor)) {
+            std::string token = prov.token(mac);
+            if (!token.empty()) {
+                return (prov.vendorUrl(vendor) + token + "/");
+            }
+        }
+        return (prov.vendorUrl(vendor));
+    }
+
     /// @brief Renders the phone's files as the hook does; "" or ", N files written...".
-    std::string render(const Setup& s, const Verdict& v, const Mac& mac, const std::string& ip) {
+    /// Not again for a phone rendered at the same address less than render-interval ago
+    /// (seenLately: the last kRecentPhones MACs, least recently used out).
+    std::string render(const Setup& s, const Verdict& v, const Mac& mac, const asio::ip::address& from) {
         if (!s.config.render) {
             return ("");
         }
-        auto now = Clock::now();
-        auto it = recent_.find(mac.value());
-        if (it != recent_.end() && it->second.second == ip &&
-            now - it->second.first < std::chrono::seconds(s.config.renderInterval)) {
+        const std::string ip = from.to_string();
+        const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                Clock::now().time_since_epoch())
+                                .count();
+        if (seenLately(recent_, mac.value(), addressKey(from), now,
+                       static_cast<int64_t>(s.config.renderInterval) * 1000)) {
             return (", rendered recently");
         }
-        if (recent_.size() > 65536) {
-            recent_.clear();
-        }
-        recent_[mac.value()] = {now, ip};
         const HostEntry* host = s.hosts->find(mac);
         nlohmann::json data = host ? host->data() : nlohmann::json();
         RenderOutcome r = s.provisioning->render(*s.output, v.vendor, v.model, mac, ip,
@@ -877,7 +916,12 @@ private:
     std::unordered_map<std::string, Answered> answered_;
     std::deque<std::pair<Clock::time_point, std::string>> order_;
     std::map<std::string, Pending> pending_;
-    std::unordered_map<uint64_t, std::pair<Clock::time_point, std::string>> recent_;
+    /// Phones rendered lately (render-interval), by whole MAC, least recently used out:
+    /// a flood of new MACs resets no phone's interval unless it brings kRecentPhones
+    /// of them after that phone's last SUBSCRIBE (at kGlobalRate answered a second,
+    /// kGlobalBurst at once: at least (65,536 - 400) / 200 = 325 s). Cleared on reload.
+    static constexpr size_t kRecentPhones = 65536;
+    RecentPhones recent_{kRecentPhones};
     std::unordered_map<std::string, Peer> peers_;
     std::list<std::string> peerOrder_;  ///< most recently heard from first
     std::vector<Subnet> subnets_;

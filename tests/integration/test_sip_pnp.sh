@@ -16,10 +16,9 @@ trap 'pp_cleanup; [ -z "$NS" ] || ip netns del "$NS" 2>/dev/null || true' EXIT
 # The quick start's config, with a reservation for the Grandstream too.
 python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quickstart.json" \
     "$WORK/quickstart.json" --work "$WORK" --out "$OUT" --hook "$HOOK_SO" --profiles "$PROFILES_DIR"
-# device-tokens off: the PnP responder does not yet give a reserved phone its token
-# folder (docs/guide.md, Security notes), and this test is about PnP.
-jq '.Dhcp4["hooks-libraries"][0].parameters["device-tokens"] = false
-    | .Dhcp4.subnet4[0].reservations += [{"hw-address": "00:0b:82:27:3b:89", "hostname": "lobby",
+# device-tokens on (the default): reserved phones get their token folder's URL from PnP
+# as from DHCP, and their files there only.
+jq '.Dhcp4.subnet4[0].reservations += [{"hw-address": "00:0b:82:27:3b:89", "hostname": "lobby",
       "user-context": {"phoneprov": {"sip-server": "127.0.0.1",
         "accounts": [{"user": "2001", "password": "gs-s3cret", "display-name": "Lobby"}]}}}]' \
     "$WORK/quickstart.json" > "$WORK/kea.json"
@@ -78,14 +77,16 @@ pp_wait_port udp "$PORT"
 # 1. The three phones, as their documents show them.
 scenario pnp_grandstream "$GS_URL"
 sipp_uac pnp_grandstream "127.0.0.1:$PORT"
-grep -qxF "    <P35>2001</P35>" "$OUT/grandstream/cfg000b82273b89.xml" \
-    || pp_fail "the Grandstream's file lacks its account"
-[ "$(stat -c '%a %G' "$OUT/grandstream/cfg000b82273b89.xml")" = "640 $PP_GROUP" ] \
-    || pp_fail "mode and group of the Grandstream's file"
+# Its file in the folder its URL names (its token folder), not at its MAC-derived name.
+GS_FILE="$OUT/${GS_URL#*/prov/}cfg000b82273b89.xml"
+case "$GS_URL" in */prov/grandstream/?*/) ;; *) pp_fail "no token folder in the Grandstream's URL: $GS_URL";; esac
+grep -qxF "    <P35>2001</P35>" "$GS_FILE" || pp_fail "the Grandstream's file lacks its account"
+[ "$(stat -c '%a %G' "$GS_FILE")" = "640 $PP_GROUP" ] || pp_fail "mode and group of the Grandstream's file"
+[ ! -e "$OUT/grandstream/cfg000b82273b89.xml" ] || pp_fail "the Grandstream's file at its MAC-derived name"
 
 scenario pnp_yealink "$YL_URL" 001565aabbcc
 sipp_uac pnp_yealink "127.0.0.1:$PORT"
-grep -qxF "account.1.user_name = 1001" "$OUT/yealink/001565aabbcc.cfg" || pp_fail "the Yealink's file"
+grep -qxF "account.1.user_name = 1001" "$OUT/${YL_URL#*/prov/}001565aabbcc.cfg" || pp_fail "the Yealink's file"
 MODEL_FILE=$(jq -r '.models.T46S.variables["model-file"]' "$PROFILES_DIR/yealink/profile.json")
 [ -f "$OUT/yealink/$MODEL_FILE" ] || pp_fail "no model file $MODEL_FILE for model SIP-T46S (T46S)"
 
@@ -115,8 +116,15 @@ hup() {  # EXPECTED-LOG-LINE: SIGHUP, then wait for the line (the Nth time it ap
     pp_fail "no '$1' after SIGHUP"
 }
 hup "configuration read again"
+# Reserved now: its token folder's URL (where `phoneprov render` puts its file).
+install -d -m 0750 -o root -g "$PP_GROUP" "$WORK/tok"
+SN_TOK=$("$PHONEPROV" render --config "$WORK/kea.json" --mac 00:04:13:93:90:50 --output "$WORK/tok" 2>/dev/null \
+    | awk -F'\t' '$2 ~ /^snom\/[0-9a-f]+\/000413939050\.xml$/ {split($2, p, "/"); print p[2]}')
+[ -n "$SN_TOK" ] || pp_fail "phoneprov render made no token folder for the reserved Snom"
+scenario pnp_snom "${SN_URL}$SN_TOK/"
 sipp_uac pnp_snom "127.0.0.1:$PORT"
-grep -q ">3001<" "$OUT/snom/000413939050.xml" || pp_fail "the Snom's reservation did not reach the responder"
+SN_FILE=$(find "$OUT/snom" -name 000413939050.xml | head -1)
+grep -q ">3001<" "${SN_FILE:-/dev/null}" || pp_fail "the Snom's reservation did not reach the responder"
 echo '{"Dhcp4": {' > "$WORK/kea.json"
 hup "reload failed, keeping the old configuration"
 sipp_uac pnp_snom "127.0.0.1:$PORT"
