@@ -17,6 +17,7 @@
 #include <util/multi_threading_mgr.h>
 
 #include <dlfcn.h>
+#include <set>
 #include <malloc.h>
 #include <arpa/inet.h>
 #include <cstdio>
@@ -244,6 +245,7 @@ std::vector<std::string> PhoneProv::reload() {
     }
     warnings_ = plan.warnings;
     buildTokens();  // the key may have changed
+    pruneManifest("reload");
     // Another catalogue or registry can change every phone's files.
     renderReserved("reload");
     return (plan.warnings);  // the old set is freed here, outside the critical section
@@ -302,6 +304,24 @@ void PhoneProv::start() {
     }
     if (!config_.render) {
         return;
+    }
+    {
+        // Issue 21, point 5: the files written by earlier runs. Without a usable
+        // manifest nothing is ever deleted (and the hook still serves DHCP).
+        std::unique_ptr<core::ManifestStore> store(new core::ManifestStore(config_.outputDir));
+        size_t refused = 0;
+        std::lock_guard<std::mutex> lock(manifest_mutex_);
+        std::string error = store->load(manifest_, refused);
+        if (!error.empty()) {
+            LOG_ERROR(phoneprov_logger, PHONEPROV_MANIFEST_FAILED).arg(error);
+            manifest_.clear();
+        } else {
+            manifest_store_ = std::move(store);
+            LOG_INFO(phoneprov_logger, PHONEPROV_MANIFEST_LOADED)
+                .arg(manifest_.size())
+                .arg(config_.outputDir)
+                .arg(refused);
+        }
     }
     // Group commit: a worker takes up to kRenderBatch waiting phones at once.
     constexpr size_t kRenderBatch = 64;
@@ -405,6 +425,7 @@ bool PhoneProv::configured(const ConstElementPtr& config) {
         hosts_generation_.fetch_add(1);
     }
     buildTokens();
+    pruneManifest("configuration");
     renderReserved("configuration");
     return (classes);
 }
@@ -868,6 +889,16 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
                          job.ip ? ipText(job.ip) : "", batch, s.staged, s.early,
                          &s.hostsGeneration, &s.fromDb, &s.dataHash, job.owner);
     }
+    {
+        std::vector<std::pair<uint64_t, const core::StagedRender*>> staged;
+        staged.reserve(all.size());
+        for (const Staged& s : all) {
+            if (s.ok) {
+                staged.emplace_back(s.job->mac.value(), &s.staged);
+            }
+        }
+        noteStaged(staged);
+    }
     // One sync for every phone's files, then the renames: a MAC is reported done
     // (its held ACK released) only after this.
     batch.commit();
@@ -879,6 +910,11 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
         const core::Provisioning& plan = *job.plan;
         core::RenderOutcome r =
             s.ok ? finishWith(plan, job.mac, job.vendor, s.staged, batch) : s.early;
+        if (s.ok && r.ok() && job.owner < 0) {
+            // Not after a render refused for a contradicting option 60 (anyone can
+            // send one with the phone's MAC), nor after a failure.
+            pruneRendered(job.mac, r.files);
+        }
         if (r.failed > 0) {
             // Not rendered (disk full, output-dir unwritable, database down...): the
             // phone's next packet tries again instead of waiting out render-interval.
@@ -1032,8 +1068,161 @@ core::RenderOutcome PhoneProv::renderWith(const core::Provisioning& plan, const 
     if (!stageWith(plan, mac, vendor, model, ip, batch, staged, early)) {
         return (early);
     }
+    noteStaged({{mac.value(), &staged}});
     batch.commit();
-    return (finishWith(plan, mac, vendor, staged, batch));
+    core::RenderOutcome r = finishWith(plan, mac, vendor, staged, batch);
+    if (r.ok()) {
+        pruneRendered(mac, r.files);
+    }
+    return (r);
+}
+
+size_t PhoneProv::manifestSize() {
+    std::lock_guard<std::mutex> lock(manifest_mutex_);
+    return (manifest_.size());
+}
+
+void PhoneProv::noteStaged(
+    const std::vector<std::pair<uint64_t, const core::StagedRender*>>& staged) {
+    std::lock_guard<std::mutex> lock(manifest_mutex_);
+    if (!manifest_store_) {
+        return;
+    }
+    std::string lines;
+    for (const auto& s : staged) {
+        for (const core::ManifestItem& i : s.second->ownFiles) {
+            if (manifest_.add(s.first, i)) {
+                lines += core::Manifest::line(true, s.first, i) + "\n";
+            }
+        }
+        for (const std::string& path : s.second->sharedFiles) {
+            core::ManifestItem i{path, false, false};
+            if (manifest_.add(0, i)) {
+                lines += core::Manifest::line(true, 0, i) + "\n";
+            }
+        }
+    }
+    std::string error = manifest_store_->append(lines);
+    if (!error.empty()) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_MANIFEST_FAILED).arg(error);
+    }
+}
+
+void PhoneProv::pruneRendered(const core::Mac& mac, const std::vector<std::string>& produced) {
+    size_t removed = 0;
+    {
+        std::lock_guard<std::mutex> lock(manifest_mutex_);
+        if (!manifest_store_) {
+            return;
+        }
+        std::vector<std::pair<uint64_t, std::string>> stale;
+        for (std::string& path : manifest_.supersededBy(mac.value(), produced)) {
+            stale.emplace_back(mac.value(), std::move(path));
+        }
+        if (stale.empty()) {
+            return;
+        }
+        removed = removeListed(stale);
+    }
+    LOG_INFO(phoneprov_logger, PHONEPROV_FILES_REMOVED)
+        .arg(removed)
+        .arg("the render of " + mac.colon());
+}
+
+void PhoneProv::pruneManifest(const char* why) {
+    // Main thread (configuration, reload): provisioning_ and identifier_ are ours.
+    core::HostIndexPtr index;
+    bool db = false;
+    {
+        std::lock_guard<std::mutex> lock(hosts_mutex_);
+        index = hosts_;
+        db = static_cast<bool>(host_db_);
+    }
+    const auto& vendors = provisioning_->catalogue().vendors();
+    std::set<std::string> dirs;
+    for (size_t v = 0; v < vendors.size(); ++v) {
+        if (provisioning_->enabled(static_cast<int>(v))) {
+            dirs.insert(vendors[v].dir);
+        }
+    }
+    auto expect = [&](uint64_t value) {
+        core::Mac mac;
+        for (int b = 5; b >= 0; --b, value >>= 8) {
+            mac.bytes[b] = static_cast<uint8_t>(value & 0xff);
+        }
+        core::Expected e;
+        const core::HostEntry* host = index->find(mac);
+        if (!host || !host->hasData) {
+            // A host database may hold its data: only its next render can tell.
+            e.kind = db ? core::Expected::Kind::Unknown : core::Expected::Kind::NoData;
+            return (e);
+        }
+        e.kind = core::Expected::Kind::Data;
+        e.token = provisioning_->token(mac);
+        core::Verdict v = identifyMac(mac, "");
+        if (v.phone && provisioning_->enabled(v.vendor)) {
+            e.vendorKnown = true;
+            e.vendorDir = vendors[v.vendor].dir;
+            e.folder = provisioning_->deviceFolder(v.vendor);
+        }
+        return (e);
+    };
+    size_t removed = 0;
+    {
+        std::lock_guard<std::mutex> lock(manifest_mutex_);
+        if (!manifest_store_) {
+            return;
+        }
+        std::vector<std::pair<uint64_t, std::string>> stale = manifest_.staleForPlan(expect, dirs);
+        if (!stale.empty()) {
+            removed = removeListed(stale);
+        }
+        // The journal starts again from a snapshot of what is left.
+        std::string error = manifest_store_->compact(manifest_);
+        if (!error.empty()) {
+            LOG_ERROR(phoneprov_logger, PHONEPROV_MANIFEST_FAILED).arg(error);
+        }
+    }
+    if (removed) {
+        LOG_INFO(phoneprov_logger, PHONEPROV_FILES_REMOVED).arg(removed).arg(std::string(why));
+    }
+}
+
+size_t PhoneProv::removeListed(const std::vector<std::pair<uint64_t, std::string>>& stale) {
+    int root = manifest_store_->openRoot();
+    if (root < 0) {
+        return (0);
+    }
+    size_t removed = 0;
+    std::string lines;
+    std::set<std::string> folders;
+    for (const auto& s : stale) {
+        core::ManifestItem item;
+        for (const core::ManifestItem& i : manifest_.of(s.first)) {
+            if (i.path == s.second) {
+                item = i;
+            }
+        }
+        if (!core::ManifestStore::removeFile(root, s.second)) {
+            continue;  // kept in the manifest: tried again next time
+        }
+        ++removed;
+        if (item.tokenFolder) {
+            folders.insert(std::string(core::folderOf(s.second)));
+        }
+        manifest_.erase(s.first, s.second);
+        lines += core::Manifest::line(false, s.first, item) + "\n";
+    }
+    for (const std::string& f : folders) {
+        core::ManifestStore::removeEmptyFolder(root, f);
+    }
+    ::close(root);
+    std::string error = manifest_store_->append(lines);
+    if (!error.empty()) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_MANIFEST_FAILED).arg(error);
+    }
+    files_removed_.fetch_add(removed, std::memory_order_relaxed);
+    return (removed);
 }
 
 bool PhoneProv::stageWith(const core::Provisioning& plan, const core::Mac& mac, int vendor,

@@ -30,6 +30,7 @@ struct Pushed {
     std::vector<std::array<Stat, kCounters>> slots;  ///< per counter slot
     std::array<Stat, kCounters> totals;
     Stat foreign;  ///< phoneprov.fetch-foreign-address (phone_records.h)
+    Stat removed;  ///< phoneprov.files-removed (the manifest, issue 21 point 5)
 };
 
 Pushed& pushed() {
@@ -92,6 +93,7 @@ bool pushStatistics(PhoneProv& impl) {
         changed = push(p.foreign, "phoneprov.fetch-foreign-address", records->foreignFetches()) ||
                   changed;
     }
+    changed = push(p.removed, "phoneprov.files-removed", impl.filesRemoved()) || changed;
     return (changed);
 }
 
@@ -115,7 +117,11 @@ void removeStatistics() {
     }
     p.slots.clear();
     p.totals = {};
+    if (!p.removed.name.empty()) {
+        StatsMgr::instance().del(p.removed.name);
+    }
     p.foreign = {};
+    p.removed = {};
 }
 
 void refreshStatisticAnswer(PhoneProv& impl, const std::string& name, const ConstElementPtr& args,
