@@ -323,6 +323,12 @@ void PhoneProv::start() {
                 .arg(refused);
         }
     }
+    if (leaseBinding() && manifest_store_) {
+        views_.reset(new core::LeaseViews(config_.outputDir, core::fileGroupId(config_.fileGroup)));
+        bind_events_.reserve(kMaxLeaseEvents);
+        bind_work_.reserve(kMaxLeaseEvents);
+        binder_ = std::thread([this] { binderLoop(); });
+    }
     // Group commit: a worker takes up to kRenderBatch waiting phones at once.
     constexpr size_t kRenderBatch = 64;
     queue_.reset(new core::RenderQueue(
@@ -342,6 +348,14 @@ void PhoneProv::start() {
 void PhoneProv::stop() {
     if (queue_) {
         queue_->stop();
+    }
+    if (binder_.joinable()) {
+        {
+            std::lock_guard<std::mutex> lock(bind_mutex_);
+            bind_stop_ = true;
+        }
+        bind_cv_.notify_all();
+        binder_.join();
     }
     if (records_) {
         records_->stop();  // writes what is queued
@@ -710,6 +724,9 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
             .arg(identifier_->catalogue().vendors()[v.vendor].id);
     }
     const bool ack = response.getType() == DHCPACK;
+    if (ack && views_) {
+        leaseEvent(LeaseEvent::Kind::Bind, v.mac.value(), yiaddr);
+    }
     maybeQueue(v, query, yiaddr, ack);
     if (records_) {
         recordSeen(v, yiaddr, ack);
@@ -914,6 +931,9 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
             // Not after a render refused for a contradicting option 60 (anyone can
             // send one with the phone's MAC), nor after a failure.
             pruneRendered(job.mac, r.files);
+            if (views_) {
+                leaseEvent(LeaseEvent::Kind::Refresh, job.mac.value(), 0);
+            }
         }
         if (r.failed > 0) {
             // Not rendered (disk full, output-dir unwritable, database down...): the
@@ -1075,6 +1095,100 @@ core::RenderOutcome PhoneProv::renderWith(const core::Provisioning& plan, const 
         pruneRendered(mac, r.files);
     }
     return (r);
+}
+
+void PhoneProv::leaseEvent(LeaseEvent::Kind kind, uint64_t mac, uint32_t ip) {
+    // The DHCP path: a push into a vector allocated once; beyond it the event is
+    // dropped (a bind comes again with the phone's next ACK; a view left behind
+    // names files only its phone's address... until that address is leased again).
+    {
+        std::lock_guard<std::mutex> lock(bind_mutex_);
+        if (bind_events_.size() >= kMaxLeaseEvents) {
+            return;
+        }
+        bind_events_.push_back(LeaseEvent{kind, mac, ip});
+    }
+    bind_cv_.notify_one();
+}
+
+void PhoneProv::leaseGone(const isc::dhcp::Lease4& lease) {
+    if (!views_) {
+        return;
+    }
+    uint64_t mac = 0;
+    if (lease.hwaddr_ && lease.hwaddr_->hwaddr_.size() == 6) {
+        for (uint8_t b : lease.hwaddr_->hwaddr_) {
+            mac = (mac << 8) | b;
+        }
+    }
+    leaseEvent(LeaseEvent::Kind::Unbind, mac, lease.addr_.toUint32());
+}
+
+bool PhoneProv::waitBound(int timeoutMs) {
+    std::unique_lock<std::mutex> lock(bind_mutex_);
+    return (bind_cv_.wait_for(lock, std::chrono::milliseconds(timeoutMs),
+                              [this] { return (bind_events_.empty() && bind_busy_ == 0); }));
+}
+
+void PhoneProv::binderLoop() {
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(bind_mutex_);
+            bind_cv_.wait(lock, [this] { return (bind_stop_ || !bind_events_.empty()); });
+            if (bind_stop_) {
+                return;
+            }
+            bind_work_.swap(bind_events_);
+            bind_busy_ = bind_work_.size();
+        }
+        for (const LeaseEvent& e : bind_work_) {
+            std::string error;
+            auto it = bound_.find(e.mac);
+            if (e.kind == LeaseEvent::Kind::Unbind) {
+                // The view of the address goes, whoever held it (after a restart
+                // the map is empty while the views are still there).
+                if (it != bound_.end() && it->second == e.ip) {
+                    bound_.erase(it);
+                }
+                error = views_->unbind(e.ip);
+                LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_DETAIL, PHONEPROV_LEASE_UNBOUND)
+                    .arg(core::LeaseViews::ipText(e.ip));
+            } else {
+                if (e.kind == LeaseEvent::Kind::Refresh && it == bound_.end()) {
+                    continue;  // rendered, but holds no lease we know of
+                }
+                const uint32_t ip = e.kind == LeaseEvent::Kind::Bind ? e.ip : it->second;
+                if (it != bound_.end() && it->second != ip) {
+                    (void)views_->unbind(it->second);  // the phone moved
+                }
+                // Another phone bound to this address before: its view is replaced.
+                for (auto o = bound_.begin(); o != bound_.end();) {
+                    o = o->second == ip && o->first != e.mac ? bound_.erase(o) : std::next(o);
+                }
+                std::vector<std::string> paths;
+                {
+                    std::lock_guard<std::mutex> lock(manifest_mutex_);
+                    for (const core::ManifestItem& i : manifest_.of(e.mac)) {
+                        paths.push_back(i.path);
+                    }
+                }
+                bound_[e.mac] = ip;
+                error = views_->bind(ip, paths);
+                LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_DETAIL, PHONEPROV_LEASE_BOUND)
+                    .arg(core::LeaseViews::ipText(ip))
+                    .arg(paths.size());
+            }
+            if (!error.empty()) {
+                LOG_ERROR(phoneprov_logger, PHONEPROV_LEASE_VIEW_FAILED).arg(error);
+            }
+        }
+        bind_work_.clear();
+        {
+            std::lock_guard<std::mutex> lock(bind_mutex_);
+            bind_busy_ = 0;
+        }
+        bind_cv_.notify_all();
+    }
 }
 
 size_t PhoneProv::manifestSize() {

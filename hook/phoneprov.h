@@ -6,6 +6,7 @@
 
 #include <config_check.h>
 #include <identify.h>
+#include <lease_view.h>
 #include <manifest.h>
 #include <params.h>
 #include <provisioner.h>
@@ -20,6 +21,7 @@
 #include <cc/data.h>
 #include <dhcp/option.h>
 #include <dhcp/pkt4.h>
+#include <dhcpsrv/lease.h>
 #include <hooks/hooks.h>
 #include <hooks/parking_lots.h>
 
@@ -179,6 +181,14 @@ public:
     /// @brief Files the hook wrote and deleted since load because the current plan
     /// no longer produces them (issue 21, point 5).
     uint64_t filesRemoved() const { return (files_removed_.load(std::memory_order_relaxed)); }
+    /// @brief Whether per-device files are served only to their phone's leased
+    /// address (lease-binding, with rendering on).
+    bool leaseBinding() const { return (config_.render && config_.leaseBinding); }
+    /// @brief lease4_release, lease4_decline, lease4_expire: the lease's per-address
+    /// view is removed (queued for the binder thread; no I/O, no allocation).
+    void leaseGone(const isc::dhcp::Lease4& lease);
+    /// @brief Waits until the binder has handled every lease event queued (tests).
+    bool waitBound(int timeoutMs);
     /// @brief Files in the manifest now (tests, status).
     size_t manifestSize();
     /// @brief How many reloads succeeded since load.
@@ -333,6 +343,25 @@ private:
     ::phoneprov::Manifest manifest_;
     std::unique_ptr<::phoneprov::ManifestStore> manifest_store_;
     std::atomic<uint64_t> files_removed_{0};
+    /// Issue 21, point 2: per-address views (core/lease_view.h), kept by one binder
+    /// thread from events the DHCP path queues (bounded, allocated once).
+    struct LeaseEvent {
+        enum class Kind : uint8_t { Bind, Unbind, Refresh } kind;
+        uint64_t mac;
+        uint32_t ip;
+    };
+    static constexpr size_t kMaxLeaseEvents = 65536;
+    void leaseEvent(LeaseEvent::Kind kind, uint64_t mac, uint32_t ip);
+    void binderLoop();
+    std::unique_ptr<::phoneprov::LeaseViews> views_;
+    std::mutex bind_mutex_;
+    std::condition_variable bind_cv_;
+    std::vector<LeaseEvent> bind_events_;
+    std::vector<LeaseEvent> bind_work_;  ///< binder thread only
+    size_t bind_busy_ = 0;  ///< events taken and not yet done (bind_mutex_)
+    bool bind_stop_ = false;
+    std::thread binder_;
+    std::unordered_map<uint64_t, uint32_t> bound_;  ///< binder thread only: mac -> ip
     /// Issue 24: a record per phone (SQLite, fed off the DHCP path).
     std::unique_ptr<PhoneRecords> records_;
 
