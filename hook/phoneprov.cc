@@ -987,6 +987,12 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
             sendResync(job);
         }
     }
+    if (views_) {
+        // The phones of this batch are reported done (their held ACKs sent) when this
+        // returns: their views first (the binds their ACKs queued, the refreshes
+        // queued above), or a phone fetching at once could find none. Bounded.
+        (void)waitBound(kBindWaitMs);
+    }
 }
 
 bool PhoneProv::resyncDue(const KnownPhone& before, const KnownPhone& now,

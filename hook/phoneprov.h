@@ -351,6 +351,9 @@ private:
         uint32_t ip;
     };
     static constexpr size_t kMaxLeaseEvents = 65536;
+    /// How long a render worker waits for the views of its batch before it reports
+    /// the batch's phones done (their held ACKs then go).
+    static constexpr int kBindWaitMs = 500;
     void leaseEvent(LeaseEvent::Kind kind, uint64_t mac, uint32_t ip);
     void binderLoop();
     std::unique_ptr<::phoneprov::LeaseViews> views_;

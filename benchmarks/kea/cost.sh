@@ -17,6 +17,7 @@ python3 benchmarks/kea/make_configs.py "$WORK" --phones "$PHONES" \
 jq '.Dhcp4["hooks-libraries"][0].parameters["render-wait-ms"] = 0' "$WORK/hook.json" > "$WORK/hook-nopark.json"
 jq '.Dhcp4["hooks-libraries"][0].parameters.render = false' "$WORK/hook-nopark.json" > "$WORK/hook-norender.json"
 jq '.Dhcp4["hooks-libraries"][0].parameters["lease-binding"] = true' "$WORK/hook.json" > "$WORK/hook-binding.json"
+jq '.Dhcp4["hooks-libraries"][0].parameters["lease-binding"] = true' "$WORK/hook-nopark.json" > "$WORK/hook-binding-nopark.json"
 printf '%-44s %10s %12s %8s\n' "setup" "exchanges" "Ir/exchange" "ratio"
 base=""
 for s in ${COST_SETUPS:-alone class66 flex hook hook-binding hook-nopark hook-norender}; do
@@ -28,6 +29,7 @@ for s in ${COST_SETUPS:-alone class66 flex hook hook-binding hook-nopark hook-no
       flex) label="flex_option per-MAC URL";;
       hook) label="phoneprov (defaults: ACK waits for render)";;
       hook-binding) label="phoneprov, lease-binding";;
+      hook-binding-nopark) label="phoneprov, lease-binding, render-wait-ms 0";;
       hook-nopark) label="phoneprov, render-wait-ms 0";;
       hook-norender) label="phoneprov, render off";;
     esac
