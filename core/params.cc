@@ -23,6 +23,7 @@ const std::vector<Keyword> kTopKeywords = {
     {"oui-prefixes", JType::Map, false},
     {"provision-unknown", JType::Bool, false},
     {"device-tokens", JType::Bool, false},
+    {"lease-binding", JType::Bool, false},
     {"key-file", JType::String, false},
     {"file-group", JType::String, false},
     {"render", JType::Bool, false},
@@ -237,6 +238,7 @@ Config parseConfig(const nlohmann::json& params) {
     }
     c.provisionUnknown = getBool(params, "provision-unknown", false);
     c.deviceTokens = getBool(params, "device-tokens", true);
+    c.leaseBinding = getBool(params, "lease-binding", false);
     c.keyFile = getString(params, "key-file", c.keyFile);
     if (c.keyFile.empty() || c.keyFile[0] != '/') {
         throw ConfigError(where + ": 'key-file' '" + c.keyFile + "' must be an absolute path");

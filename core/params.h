@@ -54,6 +54,9 @@ struct Config {
     /// Per-device files under base-url/<dir>/<token>/ (token: HMAC of the MAC under
     /// the site key), the token given to the phone in its DHCP options only.
     bool deviceTokens = true;
+    /// Issue 21, point 2: a phone's per-device files are served only to the address
+    /// leased to it, through the per-address view `output-dir/by-address/<ip>/`.
+    bool leaseBinding = false;
     /// The site key (0600, `phoneprov keygen`); shared by HA peers.
     std::string keyFile = "/var/lib/kea-phoneprov/site.key";
     std::string fileGroup;

@@ -845,9 +845,13 @@ StagedRender Provisioning::stage(OutputDir::Batch& batch, int vendor, const std:
     std::vector<RenderedFile> files = renderFiles(vendor, model, mac, ip, device,
                                                   s.outcome.errors, s.outcome.skipped, foreign);
     s.outcome.failed = static_cast<int>(s.outcome.errors.size());
+    const std::string& vendorDir = catalogue_->vendors()[vendor].dir;
+    const bool data = device && !foreign && checkDeviceData(*device).empty();
     for (const RenderedFile& f : files) {
         std::string path = f.dir.empty() ? f.name : f.dir + "/" + f.name;
         if (f.perDevice) {
+            const bool tokenFolder = f.dir != vendorDir;
+            s.ownFiles.push_back(ManifestItem{path, data || tokenFolder, tokenFolder});
             s.device.push_back(s.files.size());
             s.files.emplace_back(batch.stage(f.dir, f.name, f.content), std::move(path));
             continue;
@@ -865,6 +869,7 @@ StagedRender Provisioning::stage(OutputDir::Batch& batch, int vendor, const std:
                 stamp = it->second.stamp;
             }
         }
+        s.sharedFiles.push_back(path);
         if (known && batch.unchangedSince(f.dir, f.name, stamp)) {
             s.files.emplace_back(StagedRender::kOnDisk, std::move(path));
             continue;

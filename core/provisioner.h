@@ -3,6 +3,7 @@
 #define PHONEPROV_PROVISIONER_H
 
 #include "catalogue.h"
+#include "manifest.h"
 #include "params.h"
 #include "mac.h"
 #include "options.h"
@@ -58,6 +59,10 @@ struct StagedRender {
         size_t hash;
     };
     std::vector<Common> commons;
+    /// For the manifest (core/manifest.h): the phone's own files, and the shared
+    /// common files, staged or found on disk as rendered.
+    std::vector<ManifestItem> ownFiles;
+    std::vector<std::string> sharedFiles;
     const Provisioning* owner = nullptr;
     /// @brief The outcome once the batch is committed.
     RenderOutcome finish(const OutputDir::Batch& batch) const;

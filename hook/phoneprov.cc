@@ -17,6 +17,7 @@
 #include <util/multi_threading_mgr.h>
 
 #include <dlfcn.h>
+#include <set>
 #include <malloc.h>
 #include <arpa/inet.h>
 #include <cstdio>
@@ -244,6 +245,7 @@ std::vector<std::string> PhoneProv::reload() {
     }
     warnings_ = plan.warnings;
     buildTokens();  // the key may have changed
+    pruneManifest("reload");
     // Another catalogue or registry can change every phone's files.
     renderReserved("reload");
     return (plan.warnings);  // the old set is freed here, outside the critical section
@@ -303,6 +305,30 @@ void PhoneProv::start() {
     if (!config_.render) {
         return;
     }
+    {
+        // Issue 21, point 5: the files written by earlier runs. Without a usable
+        // manifest nothing is ever deleted (and the hook still serves DHCP).
+        std::unique_ptr<core::ManifestStore> store(new core::ManifestStore(config_.outputDir));
+        size_t refused = 0;
+        std::lock_guard<std::mutex> lock(manifest_mutex_);
+        std::string error = store->load(manifest_, refused);
+        if (!error.empty()) {
+            LOG_ERROR(phoneprov_logger, PHONEPROV_MANIFEST_FAILED).arg(error);
+            manifest_.clear();
+        } else {
+            manifest_store_ = std::move(store);
+            LOG_INFO(phoneprov_logger, PHONEPROV_MANIFEST_LOADED)
+                .arg(manifest_.size())
+                .arg(config_.outputDir)
+                .arg(refused);
+        }
+    }
+    if (leaseBinding() && manifest_store_) {
+        views_.reset(new core::LeaseViews(config_.outputDir, core::fileGroupId(config_.fileGroup)));
+        bind_events_.reserve(kMaxLeaseEvents);
+        bind_work_.reserve(kMaxLeaseEvents);
+        binder_ = std::thread([this] { binderLoop(); });
+    }
     // Group commit: a worker takes up to kRenderBatch waiting phones at once.
     constexpr size_t kRenderBatch = 64;
     queue_.reset(new core::RenderQueue(
@@ -322,6 +348,14 @@ void PhoneProv::start() {
 void PhoneProv::stop() {
     if (queue_) {
         queue_->stop();
+    }
+    if (binder_.joinable()) {
+        {
+            std::lock_guard<std::mutex> lock(bind_mutex_);
+            bind_stop_ = true;
+        }
+        bind_cv_.notify_all();
+        binder_.join();
     }
     if (records_) {
         records_->stop();  // writes what is queued
@@ -405,6 +439,7 @@ bool PhoneProv::configured(const ConstElementPtr& config) {
         hosts_generation_.fetch_add(1);
     }
     buildTokens();
+    pruneManifest("configuration");
     renderReserved("configuration");
     return (classes);
 }
@@ -689,6 +724,9 @@ void PhoneProv::send(CalloutHandle& handle, Pkt4& query, const Pkt4Ptr& response
             .arg(identifier_->catalogue().vendors()[v.vendor].id);
     }
     const bool ack = response.getType() == DHCPACK;
+    if (ack && views_) {
+        leaseEvent(LeaseEvent::Kind::Bind, v.mac.value(), yiaddr);
+    }
     maybeQueue(v, query, yiaddr, ack);
     if (records_) {
         recordSeen(v, yiaddr, ack);
@@ -868,6 +906,16 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
                          job.ip ? ipText(job.ip) : "", batch, s.staged, s.early,
                          &s.hostsGeneration, &s.fromDb, &s.dataHash, job.owner);
     }
+    {
+        std::vector<std::pair<uint64_t, const core::StagedRender*>> staged;
+        staged.reserve(all.size());
+        for (const Staged& s : all) {
+            if (s.ok) {
+                staged.emplace_back(s.job->mac.value(), &s.staged);
+            }
+        }
+        noteStaged(staged);
+    }
     // One sync for every phone's files, then the renames: a MAC is reported done
     // (its held ACK released) only after this.
     batch.commit();
@@ -879,6 +927,14 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
         const core::Provisioning& plan = *job.plan;
         core::RenderOutcome r =
             s.ok ? finishWith(plan, job.mac, job.vendor, s.staged, batch) : s.early;
+        if (s.ok && r.ok() && job.owner < 0) {
+            // Not after a render refused for a contradicting option 60 (anyone can
+            // send one with the phone's MAC), nor after a failure.
+            pruneRendered(job.mac, r.files);
+            if (views_) {
+                leaseEvent(LeaseEvent::Kind::Refresh, job.mac.value(), 0);
+            }
+        }
         if (r.failed > 0) {
             // Not rendered (disk full, output-dir unwritable, database down...): the
             // phone's next packet tries again instead of waiting out render-interval.
@@ -930,6 +986,12 @@ void PhoneProv::renderJobs(const std::vector<core::RenderJob>& jobs) {
         if (resync) {
             sendResync(job);
         }
+    }
+    if (views_) {
+        // The phones of this batch are reported done (their held ACKs sent) when this
+        // returns: their views first (the binds their ACKs queued, the refreshes
+        // queued above), or a phone fetching at once could find none. Bounded.
+        (void)waitBound(kBindWaitMs);
     }
 }
 
@@ -1032,8 +1094,255 @@ core::RenderOutcome PhoneProv::renderWith(const core::Provisioning& plan, const 
     if (!stageWith(plan, mac, vendor, model, ip, batch, staged, early)) {
         return (early);
     }
+    noteStaged({{mac.value(), &staged}});
     batch.commit();
-    return (finishWith(plan, mac, vendor, staged, batch));
+    core::RenderOutcome r = finishWith(plan, mac, vendor, staged, batch);
+    if (r.ok()) {
+        pruneRendered(mac, r.files);
+    }
+    return (r);
+}
+
+void PhoneProv::leaseEvent(LeaseEvent::Kind kind, uint64_t mac, uint32_t ip) {
+    // The DHCP path: a push into a vector allocated once; beyond it the event is
+    // dropped (a bind comes again with the phone's next ACK; a view left behind
+    // names files only its phone's address... until that address is leased again).
+    {
+        std::lock_guard<std::mutex> lock(bind_mutex_);
+        if (bind_events_.size() >= kMaxLeaseEvents) {
+            return;
+        }
+        bind_events_.push_back(LeaseEvent{kind, mac, ip});
+    }
+    bind_cv_.notify_one();
+}
+
+void PhoneProv::leaseGone(const isc::dhcp::Lease4& lease) {
+    if (!views_) {
+        return;
+    }
+    uint64_t mac = 0;
+    if (lease.hwaddr_ && lease.hwaddr_->hwaddr_.size() == 6) {
+        for (uint8_t b : lease.hwaddr_->hwaddr_) {
+            mac = (mac << 8) | b;
+        }
+    }
+    leaseEvent(LeaseEvent::Kind::Unbind, mac, lease.addr_.toUint32());
+}
+
+bool PhoneProv::waitBound(int timeoutMs) {
+    std::unique_lock<std::mutex> lock(bind_mutex_);
+    return (bind_cv_.wait_for(lock, std::chrono::milliseconds(timeoutMs),
+                              [this] { return (bind_events_.empty() && bind_busy_ == 0); }));
+}
+
+void PhoneProv::binderLoop() {
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(bind_mutex_);
+            bind_cv_.wait(lock, [this] { return (bind_stop_ || !bind_events_.empty()); });
+            if (bind_stop_) {
+                return;
+            }
+            bind_work_.swap(bind_events_);
+            bind_busy_ = bind_work_.size();
+        }
+        for (const LeaseEvent& e : bind_work_) {
+            std::string error;
+            auto it = bound_.find(e.mac);
+            if (e.kind == LeaseEvent::Kind::Unbind) {
+                // The view of the address goes, whoever held it (after a restart
+                // the map is empty while the views are still there).
+                if (it != bound_.end() && it->second == e.ip) {
+                    bound_.erase(it);
+                }
+                error = views_->unbind(e.ip);
+                LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_DETAIL, PHONEPROV_LEASE_UNBOUND)
+                    .arg(core::LeaseViews::ipText(e.ip));
+            } else {
+                if (e.kind == LeaseEvent::Kind::Refresh && it == bound_.end()) {
+                    continue;  // rendered, but holds no lease we know of
+                }
+                const uint32_t ip = e.kind == LeaseEvent::Kind::Bind ? e.ip : it->second;
+                if (it != bound_.end() && it->second != ip) {
+                    (void)views_->unbind(it->second);  // the phone moved
+                }
+                // Another phone bound to this address before: its view is replaced.
+                for (auto o = bound_.begin(); o != bound_.end();) {
+                    o = o->second == ip && o->first != e.mac ? bound_.erase(o) : std::next(o);
+                }
+                std::vector<std::string> paths;
+                {
+                    std::lock_guard<std::mutex> lock(manifest_mutex_);
+                    for (const core::ManifestItem& i : manifest_.of(e.mac)) {
+                        paths.push_back(i.path);
+                    }
+                }
+                bound_[e.mac] = ip;
+                error = views_->bind(ip, paths);
+                LOG_DEBUG(phoneprov_logger, DBG_PHONEPROV_DETAIL, PHONEPROV_LEASE_BOUND)
+                    .arg(core::LeaseViews::ipText(ip))
+                    .arg(paths.size());
+            }
+            if (!error.empty()) {
+                LOG_ERROR(phoneprov_logger, PHONEPROV_LEASE_VIEW_FAILED).arg(error);
+            }
+        }
+        bind_work_.clear();
+        {
+            std::lock_guard<std::mutex> lock(bind_mutex_);
+            bind_busy_ = 0;
+        }
+        bind_cv_.notify_all();
+    }
+}
+
+size_t PhoneProv::manifestSize() {
+    std::lock_guard<std::mutex> lock(manifest_mutex_);
+    return (manifest_.size());
+}
+
+void PhoneProv::noteStaged(
+    const std::vector<std::pair<uint64_t, const core::StagedRender*>>& staged) {
+    std::lock_guard<std::mutex> lock(manifest_mutex_);
+    if (!manifest_store_) {
+        return;
+    }
+    std::string lines;
+    for (const auto& s : staged) {
+        for (const core::ManifestItem& i : s.second->ownFiles) {
+            if (manifest_.add(s.first, i)) {
+                lines += core::Manifest::line(true, s.first, i) + "\n";
+            }
+        }
+        for (const std::string& path : s.second->sharedFiles) {
+            core::ManifestItem i{path, false, false};
+            if (manifest_.add(0, i)) {
+                lines += core::Manifest::line(true, 0, i) + "\n";
+            }
+        }
+    }
+    std::string error = manifest_store_->append(lines);
+    if (!error.empty()) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_MANIFEST_FAILED).arg(error);
+    }
+}
+
+void PhoneProv::pruneRendered(const core::Mac& mac, const std::vector<std::string>& produced) {
+    size_t removed = 0;
+    {
+        std::lock_guard<std::mutex> lock(manifest_mutex_);
+        if (!manifest_store_) {
+            return;
+        }
+        std::vector<std::pair<uint64_t, std::string>> stale;
+        for (std::string& path : manifest_.supersededBy(mac.value(), produced)) {
+            stale.emplace_back(mac.value(), std::move(path));
+        }
+        if (stale.empty()) {
+            return;
+        }
+        removed = removeListed(stale);
+    }
+    LOG_INFO(phoneprov_logger, PHONEPROV_FILES_REMOVED)
+        .arg(removed)
+        .arg("the render of " + mac.colon());
+}
+
+void PhoneProv::pruneManifest(const char* why) {
+    // Main thread (configuration, reload): provisioning_ and identifier_ are ours.
+    core::HostIndexPtr index;
+    bool db = false;
+    {
+        std::lock_guard<std::mutex> lock(hosts_mutex_);
+        index = hosts_;
+        db = static_cast<bool>(host_db_);
+    }
+    const auto& vendors = provisioning_->catalogue().vendors();
+    std::set<std::string> dirs;
+    for (size_t v = 0; v < vendors.size(); ++v) {
+        if (provisioning_->enabled(static_cast<int>(v))) {
+            dirs.insert(vendors[v].dir);
+        }
+    }
+    auto expect = [&](uint64_t value) {
+        core::Mac mac;
+        for (int b = 5; b >= 0; --b, value >>= 8) {
+            mac.bytes[b] = static_cast<uint8_t>(value & 0xff);
+        }
+        core::Expected e;
+        const core::HostEntry* host = index->find(mac);
+        if (!host || !host->hasData) {
+            // A host database may hold its data: only its next render can tell.
+            e.kind = db ? core::Expected::Kind::Unknown : core::Expected::Kind::NoData;
+            return (e);
+        }
+        e.kind = core::Expected::Kind::Data;
+        e.token = provisioning_->token(mac);
+        core::Verdict v = identifyMac(mac, "");
+        if (v.phone && provisioning_->enabled(v.vendor)) {
+            e.vendorKnown = true;
+            e.vendorDir = vendors[v.vendor].dir;
+            e.folder = provisioning_->deviceFolder(v.vendor);
+        }
+        return (e);
+    };
+    size_t removed = 0;
+    {
+        std::lock_guard<std::mutex> lock(manifest_mutex_);
+        if (!manifest_store_) {
+            return;
+        }
+        std::vector<std::pair<uint64_t, std::string>> stale = manifest_.staleForPlan(expect, dirs);
+        if (!stale.empty()) {
+            removed = removeListed(stale);
+        }
+        // The journal starts again from a snapshot of what is left.
+        std::string error = manifest_store_->compact(manifest_);
+        if (!error.empty()) {
+            LOG_ERROR(phoneprov_logger, PHONEPROV_MANIFEST_FAILED).arg(error);
+        }
+    }
+    if (removed) {
+        LOG_INFO(phoneprov_logger, PHONEPROV_FILES_REMOVED).arg(removed).arg(std::string(why));
+    }
+}
+
+size_t PhoneProv::removeListed(const std::vector<std::pair<uint64_t, std::string>>& stale) {
+    int root = manifest_store_->openRoot();
+    if (root < 0) {
+        return (0);
+    }
+    size_t removed = 0;
+    std::string lines;
+    std::set<std::string> folders;
+    for (const auto& s : stale) {
+        core::ManifestItem item;
+        for (const core::ManifestItem& i : manifest_.of(s.first)) {
+            if (i.path == s.second) {
+                item = i;
+            }
+        }
+        if (!core::ManifestStore::removeFile(root, s.second)) {
+            continue;  // kept in the manifest: tried again next time
+        }
+        ++removed;
+        if (item.tokenFolder) {
+            folders.insert(std::string(core::folderOf(s.second)));
+        }
+        manifest_.erase(s.first, s.second);
+        lines += core::Manifest::line(false, s.first, item) + "\n";
+    }
+    for (const std::string& f : folders) {
+        core::ManifestStore::removeEmptyFolder(root, f);
+    }
+    ::close(root);
+    std::string error = manifest_store_->append(lines);
+    if (!error.empty()) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_MANIFEST_FAILED).arg(error);
+    }
+    files_removed_.fetch_add(removed, std::memory_order_relaxed);
+    return (removed);
 }
 
 bool PhoneProv::stageWith(const core::Provisioning& plan, const core::Mac& mac, int vendor,

@@ -6,6 +6,8 @@
 
 #include <config_check.h>
 #include <identify.h>
+#include <lease_view.h>
+#include <manifest.h>
 #include <params.h>
 #include <provisioner.h>
 #include <recent_phones.h>
@@ -19,6 +21,7 @@
 #include <cc/data.h>
 #include <dhcp/option.h>
 #include <dhcp/pkt4.h>
+#include <dhcpsrv/lease.h>
 #include <hooks/hooks.h>
 #include <hooks/parking_lots.h>
 
@@ -175,6 +178,19 @@ public:
     uint64_t checksCurrent() const { return (checks_current_.load(std::memory_order_relaxed)); }
     /// @brief The phone records (nullptr before start()).
     PhoneRecords* records() const { return (records_.get()); }
+    /// @brief Files the hook wrote and deleted since load because the current plan
+    /// no longer produces them (issue 21, point 5).
+    uint64_t filesRemoved() const { return (files_removed_.load(std::memory_order_relaxed)); }
+    /// @brief Whether per-device files are served only to their phone's leased
+    /// address (lease-binding, with rendering on).
+    bool leaseBinding() const { return (config_.render && config_.leaseBinding); }
+    /// @brief lease4_release, lease4_decline, lease4_expire: the lease's per-address
+    /// view is removed (queued for the binder thread; no I/O, no allocation).
+    void leaseGone(const isc::dhcp::Lease4& lease);
+    /// @brief Waits until the binder has handled every lease event queued (tests).
+    bool waitBound(int timeoutMs);
+    /// @brief Files in the manifest now (tests, status).
+    size_t manifestSize();
     /// @brief How many reloads succeeded since load.
     uint64_t generation() const { return (generation_.load(std::memory_order_relaxed)); }
 
@@ -222,6 +238,18 @@ private:
                                           const ::phoneprov::StagedRender& staged,
                                           const ::phoneprov::OutputDir::Batch& batch);
     void sendResync(const ::phoneprov::RenderJob& job);
+    /// Adds a render's files to the manifest and persists the new lines (before the
+    /// batch commits: a file is in the manifest before it is in the tree).
+    void noteStaged(const std::vector<std::pair<uint64_t, const ::phoneprov::StagedRender*>>& staged);
+    /// Deletes a phone's files that its render just made without (a vendor, model,
+    /// token or reservation change), unless the render was refused or failed.
+    void pruneRendered(const ::phoneprov::Mac& mac, const std::vector<std::string>& produced);
+    /// Deletes every file in the manifest that the current plan no longer produces
+    /// (configuration, reload). Main thread.
+    void pruneManifest(const char* why);
+    /// Deletes files of the manifest (manifest_mutex_ held): regular files only,
+    /// beneath output-dir, then their token folders when empty. @return how many.
+    size_t removeListed(const std::vector<std::pair<uint64_t, std::string>>& stale);
     /// Hands a phone's DHCP response to its record (DHCP path: no I/O, no throw).
     void recordSeen(const PacketVerdict& v, uint32_t ip, bool ack);
     /// Hands a finished render to the phone's record (render workers).
@@ -309,6 +337,34 @@ private:
     int wake_pipe_[2] = {-1, -1};
     bool stopping_ = false;
     std::thread timer_;
+    /// Issue 21, point 5: what the hook wrote beneath output-dir (nullptr store:
+    /// not loaded, nothing is ever deleted).
+    std::mutex manifest_mutex_;
+    ::phoneprov::Manifest manifest_;
+    std::unique_ptr<::phoneprov::ManifestStore> manifest_store_;
+    std::atomic<uint64_t> files_removed_{0};
+    /// Issue 21, point 2: per-address views (core/lease_view.h), kept by one binder
+    /// thread from events the DHCP path queues (bounded, allocated once).
+    struct LeaseEvent {
+        enum class Kind : uint8_t { Bind, Unbind, Refresh } kind;
+        uint64_t mac;
+        uint32_t ip;
+    };
+    static constexpr size_t kMaxLeaseEvents = 65536;
+    /// How long a render worker waits for the views of its batch before it reports
+    /// the batch's phones done (their held ACKs then go).
+    static constexpr int kBindWaitMs = 500;
+    void leaseEvent(LeaseEvent::Kind kind, uint64_t mac, uint32_t ip);
+    void binderLoop();
+    std::unique_ptr<::phoneprov::LeaseViews> views_;
+    std::mutex bind_mutex_;
+    std::condition_variable bind_cv_;
+    std::vector<LeaseEvent> bind_events_;
+    std::vector<LeaseEvent> bind_work_;  ///< binder thread only
+    size_t bind_busy_ = 0;  ///< events taken and not yet done (bind_mutex_)
+    bool bind_stop_ = false;
+    std::thread binder_;
+    std::unordered_map<uint64_t, uint32_t> bound_;  ///< binder thread only: mac -> ip
     /// Issue 24: a record per phone (SQLite, fed off the DHCP path).
     std::unique_ptr<PhoneRecords> records_;
 

@@ -119,6 +119,25 @@ int pkt4_send(CalloutHandle& handle) {
     return (0);
 }
 
+/// @brief lease4_release, lease4_decline, lease4_expire (lease-binding only): the
+/// phone's per-address view goes (queued: no file I/O here). Registered by load().
+int phoneprov_lease4_gone(CalloutHandle& handle) {
+    PhoneProvPtr p = impl;
+    if (!p) {
+        return (0);
+    }
+    try {
+        isc::dhcp::Lease4Ptr lease;
+        handle.getArgument("lease4", lease);
+        if (lease) {
+            p->leaseGone(*lease);
+        }
+    } catch (const std::exception& ex) {
+        LOG_ERROR(phoneprov_logger, PHONEPROV_PACKET_ERROR).arg("lease").arg(ex.what());
+    }
+    return (0);
+}
+
 /// @brief leases4_committed (ack-hold parking-lot only): park the REQUEST in Kea's
 /// parking lot while that phone's render is pending. Registered by load().
 int phoneprov_leases4_committed(CalloutHandle& handle) {
@@ -251,6 +270,12 @@ int load(LibraryHandle& handle) {
         p->identifyInSend(!receive_registered);
         if (p->usesParkingLot()) {
             handle.registerCallout("leases4_committed", phoneprov_leases4_committed);
+        }
+        if (p->leaseBinding()) {
+            // The same three hook points, with a "lease4" argument, in Kea 2.2 and 2.6.
+            for (const char* point : {"lease4_release", "lease4_decline", "lease4_expire"}) {
+                handle.registerCallout(point, phoneprov_lease4_gone);
+            }
         }
         impl = p;
         lastGoodParams = json;

@@ -35,6 +35,7 @@ struct Pushed {
     Stat foreign;  ///< phoneprov.fetch-foreign-address (phone_records.h)
     /// phoneprov.phones.<state>: gauges (set, not added), one per record state.
     std::array<Stat, sizeof(kPhoneStates) / sizeof(kPhoneStates[0])> states;
+    Stat removed;  ///< phoneprov.files-removed (the manifest, issue 21 point 5)
 };
 
 Pushed& pushed() {
@@ -110,6 +111,7 @@ bool pushStatistics(PhoneProv& impl) {
             }
         }
     }
+    changed = push(p.removed, "phoneprov.files-removed", impl.filesRemoved()) || changed;
     return (changed);
 }
 
@@ -138,8 +140,12 @@ void removeStatistics() {
     }
     p.slots.clear();
     p.totals = {};
+    if (!p.removed.name.empty()) {
+        StatsMgr::instance().del(p.removed.name);
+    }
     p.foreign = {};
     p.states = {};
+    p.removed = {};
 }
 
 void refreshStatisticAnswer(PhoneProv& impl, const std::string& name, const ConstElementPtr& args,

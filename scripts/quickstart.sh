@@ -38,4 +38,4 @@ for args in "00:15:65:aa:bb:cc yealink" "00:0b:82:27:3b:89 Grandstream GXP1628 d
 done
 echo
 echo "== The served tree:"
-find "$OUT" -path "$OUT/.phoneprov-tmp" -prune -o -type f -printf '%M %u:%g %6s %P\n'
+find "$OUT" \( -path "$OUT/.phoneprov-tmp" -o -path "$OUT/.phoneprov-state" \) -prune -o -type f -printf '%M %u:%g %6s %P\n'

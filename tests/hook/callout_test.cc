@@ -3,6 +3,7 @@
 #include "hook_fixture.h"
 
 #include <dhcp/iface_mgr.h>
+#include <dhcpsrv/lease.h>
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -813,6 +814,52 @@ TEST_F(CalloutTest, ReservedPhoneLearnsItsFolderFromItsOwnAnswer) {
     rsp = exchange(query(DHCPDISCOVER, {0x00, 0x15, 0x65, 0x11, 0x22, 0x33}, "yealink"));
     EXPECT_EQ(plain, bytes(rsp->getOption(66)));
     EXPECT_TRUE(waitFor("yealink/y000000000000.cfg"));
+}
+
+// Issue 21, point 2: with lease-binding, the ACK's address gets a view of the phone's
+// per-device files (links); release, decline and expiry of the lease remove it; an
+// OFFER's address gets none.
+TEST_F(CalloutTest, LeaseBindingViewFollowsTheLease) {
+    const std::string token = "b9770a16098a580d8772954adeacf7cf";
+    const std::string file = "yealink/" + token + "/001565aabbcc.cfg";
+    for (const char* point : {"lease4_release", "lease4_decline", "lease4_expire"}) {
+        SCOPED_TRACE(point);
+        TearDown();
+        HookFixture::SetUp();
+        ElementPtr p = tokenParams();
+        p->set("lease-binding", Element::create(true));
+        ASSERT_TRUE(load(p));
+        configured(R"({"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "reservations": [
+            {"hw-address": "00:15:65:aa:bb:cc", "user-context": {"phoneprov": {"sip-server": "10.77.0.5",
+               "accounts": [{"user": "1001", "password": "s3cret"}]}}}]}]})");
+        ASSERT_TRUE(waitFor(file));
+        exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {}, "192.0.2.77");
+        exchange(query(DHCPREQUEST, kYealinkMac, "yealink"), DHCPACK, {}, "192.0.2.100");
+        ASSERT_TRUE(waitFor("by-address/192.0.2.100/" + file));
+        EXPECT_NE(std::string::npos, readOut("by-address/192.0.2.100/" + file).find("s3cret"));
+        struct stat st;
+        EXPECT_NE(0, lstat((out_ + "/by-address/192.0.2.77").c_str(), &st));  // an OFFER binds nothing
+        ASSERT_EQ(0, lstat((out_ + "/by-address/192.0.2.100/" + file).c_str(), &st));
+        EXPECT_TRUE(S_ISLNK(st.st_mode));
+        isc::dhcp::HWAddrPtr hw(new isc::dhcp::HWAddr(kYealinkMac, isc::dhcp::HTYPE_ETHER));
+        isc::dhcp::Lease4Ptr lease(new isc::dhcp::Lease4(isc::asiolink::IOAddress("192.0.2.100"), hw,
+                                                         isc::dhcp::ClientIdPtr(), 3600, 0, 1));
+        CalloutHandlePtr handle = HooksManager::createCalloutHandle();
+        handle->setArgument("lease4", lease);
+        if (std::string(point) != "lease4_expire") {
+            handle->setArgument("query4", query(DHCPRELEASE, kYealinkMac, "yealink"));
+        } else {
+            handle->setArgument("remove_lease", true);
+        }
+        HooksManager::callCallouts(hookIndex(point), *handle);
+        bool gone = false;
+        for (int i = 0; i < 500 && !gone; ++i) {
+            gone = lstat((out_ + "/by-address/192.0.2.100").c_str(), &st) != 0;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        EXPECT_TRUE(gone);
+        EXPECT_NE(std::string::npos, readOut(file).find("s3cret"));  // the file itself stays
+    }
 }
 
 // Issue 21, point 4: the reserved phone's MAC with another vendor's option 60 gets

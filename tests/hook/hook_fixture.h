@@ -51,7 +51,8 @@ protected:
         isc::log::initLogger("kea-dhcp4", isc::log::DEBUG, 99, nullptr, false);
         logAt(isc::log::DEBUG);
         for (const char* hook : {"pkt4_receive", "pkt4_send", "leases4_committed",
-                                 "dhcp4_srv_configured"}) {
+                                 "dhcp4_srv_configured", "lease4_release", "lease4_decline",
+                                 "lease4_expire"}) {
             hookIndex(hook);
         }
         forgetLastGood();

@@ -129,6 +129,16 @@ def dora(args):
         print(json.dumps(res), flush=True)
 
 
+def release(args):
+    # DHCPRELEASE (type 7) of ciaddr by the client MAC, through the relay at 127.0.0.1:
+    # Kea answers nothing; the lease goes (and lease4_release runs).
+    c = Client(args.port)
+    pkt = bytearray(packet(random.randint(1, 1 << 30), bytes.fromhex(args.mac), 7,
+                           server_id=socket.inet_aton(args.server_id)))
+    pkt[12:16] = socket.inet_aton(args.ciaddr)
+    c.sock.sendto(bytes(pkt), c.server)
+
+
 def hostile(args):
     """Malformed traffic: every kind the hook must shrug off."""
     rnd = random.Random(args.seed)
@@ -251,6 +261,12 @@ def main():
     a.add_argument("port", type=int)
     a.add_argument("cases")
     a.set_defaults(fn=dora)
+    r = sub.add_parser("release")
+    r.add_argument("port", type=int)
+    r.add_argument("mac", help="12 hex digits")
+    r.add_argument("ciaddr")
+    r.add_argument("--server-id", default="127.0.0.1")
+    r.set_defaults(fn=release)
     h = sub.add_parser("hostile")
     h.add_argument("port", type=int)
     h.add_argument("seconds", type=float)

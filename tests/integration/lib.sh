@@ -88,6 +88,12 @@ pp_start_nginx() {
         fetch_log="$(grep '^log_format' "$SOURCE_DIR/packaging/nginx/fetch-log.conf")
     access_log syslog:server=unix:$2,nohostname phoneprov_fetch;"
     fi
+    # PP_LEASE_BINDING=1: the shipped lease-binding snippet, with $OUT for the package's folder.
+    local lease_binding=""
+    if [ -n "${PP_LEASE_BINDING:-}" ]; then
+        lease_binding=$(grep -v '^#' "$SOURCE_DIR/packaging/nginx/lease-binding.conf" \
+            | sed "s|/var/lib/kea-phoneprov/www|$OUT|g")
+    fi
     mkdir -p "$WORK/nginx"
     cat > "$WORK/nginx/nginx.conf" <<CONF
 user www-data;
@@ -113,6 +119,7 @@ http {
         location /prov/ {
             limit_req zone=prov burst=100 nodelay;
             alias $OUT/;
+            $lease_binding
         }
     }
 }
@@ -126,8 +133,11 @@ CONF
 pp_start_tftpd() {
     TFTP_PORT=$1
     # --permissive: files are 0640, readable through the group, not by the world.
+    # PP_LEASE_BINDING=1: the shipped remap file (per-device names from by-address/\i/).
+    local map=()
+    [ -z "${PP_LEASE_BINDING:-}" ] || map=(--map-file "$SOURCE_DIR/packaging/tftpd-hpa/lease-binding.remap")
     in.tftpd --foreground --listen --user tftp --permissive --address "127.0.0.1:$TFTP_PORT" \
-        --secure "$OUT" &
+        "${map[@]}" --secure "$OUT" &
     PIDS+=($!)
     pp_wait_port udp "$TFTP_PORT"
 }

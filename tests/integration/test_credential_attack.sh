@@ -8,8 +8,9 @@
 #   - a prefix enumeration of 2,048 MACs around the reserved Yealink's (yealink/<mac>.cfg)
 #     over HTTP, 256 of them over TFTP (nginx's rate limit makes HTTP 50 names a second);
 # finds no account password, except Cisco's SEP<MAC>.cnf.xml at the TFTP root, which
-# cannot have a per-device folder (lease binding, point 2, is not done: checked here
-# as the known gap, so that this test changes when it is closed). First each reserved
+# cannot have a per-device folder (lease binding, point 2, is the `lease-binding`
+# parameter, still off by default: checked here as the known gap, so that this test
+# changes when it is turned on; test_lease_binding attacks the Cisco file with it on). First each reserved
 # phone boots with `phoneprov simulate` (the URL from its own ACK) and gets its account:
 # every file the attack looks for is then there.
 # A spoofed exchange with the Yealink's MAC and Grandstream's option 60 gets no file

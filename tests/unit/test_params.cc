@@ -294,11 +294,11 @@ TEST(ConfigKeywords, listsTheTopLevelKeys) {
                             "render-interval", "client-classes", "resync-on-change",
                             "resync-port", "ack-hold", "render-nice", "render-reserved",
                             "resync-min-interval", "device-tokens", "key-file", "state-db",
-                            "record-retention", "fetch-log-socket"}) {
+                            "record-retention", "fetch-log-socket", "lease-binding"}) {
         EXPECT_NE(k.end(), std::find(k.begin(), k.end(), key)) << key;
     }
     EXPECT_EQ(k.end(), std::find(k.begin(), k.end(), "comment"));
-    EXPECT_EQ(27u, k.size());
+    EXPECT_EQ(28u, k.size());
     // Every listed keyword is accepted by parseConfig, with a value of the right type.
     json p = base();
     p["profiles-dir"] = "/x";

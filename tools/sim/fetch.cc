@@ -406,12 +406,32 @@ bool waitFor(int fd, short events, int timeout_ms) {
     }
 }
 
+uint32_t fetchSource = 0;
+
+/// @brief Binds a socket to the fetch source address (port 0), if any.
+bool bindSource(int fd, std::string& error) {
+    if (fetchSource == 0) {
+        return (true);
+    }
+    sockaddr_in sa = makeAddr(fetchSource, 0);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0 ||
+        errno == EADDRNOTAVAIL) {
+        return (true);
+    }
+    error = "bind " + formatIpv4(fetchSource) + ": " + std::strerror(errno);
+    return (false);
+}
+
 /// @brief Connects a non-blocking TCP socket with a timeout.
 int connectTcp(uint32_t addr, uint16_t port, int timeout_ms,
                std::string& error) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         error = std::string("socket: ") + std::strerror(errno);
+        return (-1);
+    }
+    if (!bindSource(fd, error)) {
+        close(fd);
         return (-1);
     }
     sockaddr_in sa = makeAddr(addr, port);
@@ -562,11 +582,14 @@ int openUdp(std::string& error) {
         error = std::string("socket: ") + std::strerror(errno);
         return (-1);
     }
-    sockaddr_in sa = makeAddr(INADDR_ANY, 0);
+    sockaddr_in sa = makeAddr(fetchSource, 0);
     if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) < 0) {
-        error = std::string("bind: ") + std::strerror(errno);
-        close(fd);
-        return (-1);
+        sa = makeAddr(INADDR_ANY, 0);
+        if (errno != EADDRNOTAVAIL || bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) < 0) {
+            error = std::string("bind: ") + std::strerror(errno);
+            close(fd);
+            return (-1);
+        }
     }
     return (fd);
 }
@@ -1046,6 +1069,10 @@ FetchResult fetchTftp(const FetchTarget& target, int timeout_ms, int tries,
         return (failed("tftp", error));
     }
     return (runTftp(session, timeout_ms, tries));
+}
+
+void setFetchSource(uint32_t addr) {
+    fetchSource = addr;
 }
 
 FetchResult fetchFile(const FetchTarget& target, int timeout_ms) {

@@ -265,6 +265,12 @@ FetchResult fetchHttp(const FetchTarget& target, int timeout_ms,
 FetchResult fetchTftp(const FetchTarget& target, int timeout_ms, int tries = 3,
                       size_t limit = FETCH_LIMIT);
 
+/// @brief The address later fetches are sent from, as a phone fetches from the
+/// address its ACK leased it (lease-binding serves per-device files to that address
+/// only). 0: the system's choice. An address not on this host (EADDRNOTAVAIL) is
+/// ignored: the fetch goes from the system's choice.
+void setFetchSource(uint32_t addr);
+
 /// @brief Fetches a target by its protocol.
 ///
 /// @param target the target.

@@ -506,6 +506,9 @@ int fetchStep(const SimOptions& opts, SimReport& report) {
             report.target_->error_;
         return (3);
     }
+    // From the leased address when it is on this host (any 127/8 address is), as
+    // the phone would: lease-binding serves its per-device files to that address only.
+    setFetchSource(report.exchange_.ack_->yiaddr_);
     report.fetch_ = fetchFile(*report.target_, opts.relay_.timeout_ms_);
     if (!report.fetch_->ok_) {
         report.error_ = "fetching " + report.target_->url_ + " failed: " +
