@@ -44,7 +44,8 @@ def main():
     ap.add_argument("--hooks-dir", required=True)
     ap.add_argument("--default-hooks", required=True)
     args = ap.parse_args()
-    with open(args.config) as f:
+    # Bytes that are not UTF-8 (a test's hostile values) pass through unchanged.
+    with open(args.config, encoding="utf-8", errors="surrogateescape") as f:
         text = f.read()
     conf = json.loads(strip_comments(text))
     env = {}
@@ -105,8 +106,10 @@ def main():
         if d:
             env[name] = d
     if changed:
-        with open(args.config, "w") as f:
-            json.dump(conf, f, indent=2)
+        # Kea's JSON parser takes \u00XX escapes only ("Unsupported unicode escape" for
+        # \u2025): other characters are written as they are, in UTF-8.
+        with open(args.config, "w", encoding="utf-8", errors="surrogateescape") as f:
+            json.dump(conf, f, indent=2, ensure_ascii=False)
     for name, value in sorted(env.items()):
         print(f"{name}={value}")
 

@@ -140,6 +140,23 @@ pp_start_tftpd() {
         "${map[@]}" --secure "$OUT" &
     PIDS+=($!)
     pp_wait_port udp "$TFTP_PORT"
+    # Debian 13's tftpd-hpa (5.2+20240610) leaves the first request after it starts
+    # unanswered (the child forked for it exits on socket(AF_UNSPEC)); a phone's
+    # TFTP client sends again, a test's single request would time out. Ready means
+    # it answers a request (here "File not found").
+    pp_wait_until 10 _pp_tftp_answers "$TFTP_PORT" || pp_fail "tftpd-hpa on port $TFTP_PORT does not answer"
+}
+_pp_tftp_answers() {
+    python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+s.sendto(b"\0\1phoneprov-ready-probe\0octet\0", ("127.0.0.1", int(sys.argv[1])))
+try:
+    s.recvfrom(600)
+except OSError:
+    sys.exit(1)
+PY
 }
 
 # Kea 2.6.3 (Debian 13) and 3.0 restrict paths: hook libraries from the hooks directory,

@@ -28,7 +28,7 @@ jq --arg sock "$SOCK" --arg db "$DB" --arg fs "$FETCH_SOCK" '
   | .Dhcp4.subnet4[0].reservations |= map(if .["hw-address"] == "00:15:65:aa:bb:cc"
                                           then . + {"ip-address": "127.0.0.1"} else . end)' \
     "$WORK/quickstart.json" > "$WORK/kea.json"
-kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
+pp_kea_run "$WORK/kea.json" kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
 
 DHCP=$(pp_free_port 12867)
 pp_start_kea "$WORK/kea.json" "$DHCP"

@@ -24,7 +24,10 @@ python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quicks
     "$WORK/base.json" --work "$WORK" --out "$OUT" --hook "$HOOK_SO" --profiles "$PROFILES_DIR" \
     --http-port "$HTTP"
 # A pool large enough for 10,000 clients; the output dir is the canary's sibling.
-# A control socket, to ask phoneprov-status whether renders are still pending.
+# A control socket, to ask phoneprov-status whether renders are still pending, in a
+# folder of mode 0750, the one Kea 2.6.3 wants: kea_confine.py then has nothing to move,
+# and both Keas read the hostile strings exactly as hostile_cases.py wrote them.
+install -d -m 0750 "$WORK/kea"
 jq --arg sock "$WORK/kea/ctrl.sock" '.Dhcp4.subnet4[0].pools = [{"pool": "127.1.0.0 - 127.1.255.255"}]
     | .Dhcp4["valid-lifetime"] = 600
     | .Dhcp4["control-socket"] = {"socket-type": "unix", "socket-name": $sock}' "$WORK/base.json" > "$WORK/base2.json"

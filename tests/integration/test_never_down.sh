@@ -48,6 +48,9 @@ python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quicks
 jq --arg sock "$SOCK" '.Dhcp4["control-socket"] = {"socket-type": "unix", "socket-name": $sock}
     | walk(if type == "object" then del(.comment) else . end)' \
     "$WORK/base.json" > "$WORK/good.json"
+# The paths Kea 2.6.3 accepts (the control socket moved into a 0750 folder), before the
+# variants below are made from it: config-set checks them as a start does.
+pp_kea_env "$WORK/good.json"
 # The typo a new user makes: base_url for base-url.
 jq '(.Dhcp4["hooks-libraries"][] | select(.library | test("libdhcp_phoneprov"))
      .parameters) |= (.base_url = .["base-url"] | del(.["base-url"]))' \
