@@ -83,7 +83,11 @@ if find /etc /tmp /var /root /srv /home /usr/local -xdev -name 'INJECTED*' -newe
 fi
 
 # Every served path is <vendor dir>/<safe name>, <vendor dir>/<token>/<safe name> or <safe name>; no symlink; no temp file.
+# The manifest of written files (.phoneprov-state, issue 21) names token folders: only root reads it.
+[ "$(stat -c %a "$OUT/.phoneprov-state")" = 700 ] || pp_fail ".phoneprov-state is not 0700"
+! find "$OUT/.phoneprov-state" -type f -perm /0077 | grep -q . || pp_fail "a manifest file readable beyond its owner"
 bad=$(cd "$OUT" && find . -mindepth 1 -not -path './.phoneprov-tmp' -not -path './.phoneprov-tmp/*' \
+      -not -path './.phoneprov-state' -not -path './.phoneprov-state/*' \
       | { grep -Ev '^\./[a-z-]+(/[0-9a-f]{32})?(/[A-Za-z0-9][A-Za-z0-9._-]*)?$|^\./[A-Za-z0-9][A-Za-z0-9._-]*$' || true; } | head -5)
 [ -z "$bad" ] || pp_fail "unexpected paths in output-dir: $bad"
 [ -z "$(find "$OUT" -type l)" ] || pp_fail "a symlink in output-dir"
