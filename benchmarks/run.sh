@@ -343,7 +343,7 @@ ref_render() {  # ref_render CONFIG DIR -> "wall_s cpu_s" to render every reserv
     t=$( { time "$PHONEPROV" render --config "$cfg" --output "$dir" --quiet 2> "$dir.log"; } 2>&1 )
     awk -v t="$t" 'BEGIN{split(t, a, " "); printf "%.2f %.2f\n", a[1], a[2] + a[3]}'
 }
-files_of() { find "$1" -path "*/.phoneprov-tmp" -prune -o -type f -print | wc -l; }
+files_of() { find "$1" \( -path "*/.phoneprov-tmp" -o -path "*/.phoneprov-state" \) -prune -o -type f -print | wc -l; }
 threads_cpu_of() {  # threads_cpu_of PID: user + system seconds so far of every thread but the main one
     local t hz
     hz=$(getconf CLK_TCK)
@@ -424,7 +424,7 @@ storm_once() {
         done
         t1=$(date +%s.%N)
         early=$(grep -c PHONEPROV_UNPARK_TIMEOUT "$d/kea.log" 2>/dev/null || true)
-        if diff -rq -x .phoneprov-tmp "$d/ref" "$OUT" > "$d/storm.diff" 2>&1; then
+        if diff -rq -x .phoneprov-tmp -x .phoneprov-state "$d/ref" "$OUT" > "$d/storm.diff" 2>&1; then
             files="$want_files/$want_files; ${early:-0} ACKs left before their file (render-wait-ms)"
         else
             files="$(files_of "$OUT")/$want_files (incomplete: $(wc -l < "$d/storm.diff") differ)"

@@ -274,11 +274,7 @@ std::string Manifest::snapshot() const {
     return (out);
 }
 
-ManifestStore::~ManifestStore() {
-    if (log_ >= 0) {
-        ::close(log_);
-    }
-}
+ManifestStore::~ManifestStore() = default;
 
 int ManifestStore::openRoot() const {
     return (::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -370,13 +366,11 @@ std::string ManifestStore::compact(const Manifest& m) {
     }
     (void)::fsync(state);
     // The journal's lines are in the snapshot now.
-    if (log_ >= 0) {
-        ::close(log_);
-    }
-    log_ = ::openat(state, "manifest.log",
-                    O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (log_ < 0) {
-        error = errText("open the manifest journal in '" + root_ + "/" + kStateDir + "'");
+    int log = ::openat(state, "manifest.log", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (log < 0) {
+        error = errText("empty the manifest journal in '" + root_ + "/" + kStateDir + "'");
+    } else {
+        ::close(log);
     }
     (void)::fsync(state);
     ::close(state);
@@ -387,13 +381,24 @@ std::string ManifestStore::append(const std::string& lines) {
     if (lines.empty()) {
         return ("");
     }
-    if (log_ < 0) {
-        return ("the manifest journal is not open");
+    // Opened for each batch, never held: a file held open for writing would keep the
+    // output folder's file system from being remounted read-only, and would keep
+    // writing into an output-dir replaced since (both in test_fault_injection).
+    std::string error;
+    int state = openState(error);
+    if (state < 0) {
+        return (error);
     }
-    if (!writeAll(log_, lines) || ::fdatasync(log_) != 0) {
-        return (errText("append to the manifest journal in '" + root_ + "/" + kStateDir + "'"));
+    int log = ::openat(state, "manifest.log", O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    bool ok = log >= 0 && writeAll(log, lines) && ::fdatasync(log) == 0;
+    if (!ok) {
+        error = errText("append to the manifest journal in '" + root_ + "/" + kStateDir + "'");
     }
-    return ("");
+    if (log >= 0) {
+        ::close(log);
+    }
+    ::close(state);
+    return (error);
 }
 
 bool ManifestStore::removeFile(int rootFd, const std::string& path) {

@@ -134,7 +134,6 @@ public:
 private:
     int openState(std::string& error);
     std::string root_;
-    int log_ = -1;
 };
 
 }  // namespace phoneprov

@@ -164,6 +164,7 @@ void PhoneProv::init(const core::CheckedConfig& checked) {
     provisioning_ = std::move(plan.provisioning);
     kea_options_ = std::move(plan.keaOptions);
     warnings_ = std::move(plan.warnings);
+    profiles_left_out_ = checked.brokenProfiles.size();
     output_.reset(new core::OutputDir(config_.outputDir, 0640, checked.gid));
     std::vector<std::string> ids;
     for (const auto& v : identifier_->catalogue().vendors()) {
@@ -244,6 +245,7 @@ std::vector<std::string> PhoneProv::reload() {
         generation_.fetch_add(1, std::memory_order_relaxed);
     }
     warnings_ = plan.warnings;
+    profiles_left_out_ = checked.brokenProfiles.size();
     buildTokens();  // the key may have changed
     pruneManifest("reload");
     // Another catalogue or registry can change every phone's files.
@@ -1251,6 +1253,12 @@ void PhoneProv::pruneRendered(const core::Mac& mac, const std::vector<std::strin
 
 void PhoneProv::pruneManifest(const char* why) {
     // Main thread (configuration, reload): provisioning_ and identifier_ are ours.
+    if (profiles_left_out_ > 0) {
+        // A broken profile's vendor is missing from the plan: its phones' files would
+        // all look stale. Never down: nothing is deleted until a load is whole.
+        LOG_WARN(phoneprov_logger, PHONEPROV_FILES_KEPT).arg(std::string(why)).arg(profiles_left_out_);
+        return;
+    }
     core::HostIndexPtr index;
     bool db = false;
     {

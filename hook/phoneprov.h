@@ -290,6 +290,8 @@ private:
     ::phoneprov::ProvisioningPtr provisioning_;
     std::unique_ptr<::phoneprov::OutputDir> output_;
     std::vector<std::string> warnings_;
+    /// Vendor profiles left out at this load (broken): no plan-wide prune then.
+    size_t profiles_left_out_ = 0;
     /// Options ready to add, per option list of the plan (vendor or model).
     std::unordered_map<const void*, std::vector<isc::dhcp::OptionPtr>> kea_options_;
 

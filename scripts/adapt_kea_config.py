@@ -11,7 +11,8 @@ script. The result is plain JSON without them.
 
 A Dhcp4 configuration: the hook's library, output-dir, profiles-dir and base-url
 port; key-file in --work (a site key written there, 0600, as the package's
-postinst writes /var/lib/kea-phoneprov/site.key; --key-file names another); lease file, control socket, database access; loggers into --work.
+postinst writes /var/lib/kea-phoneprov/site.key; --key-file names another); state-db in --work;
+lease file, control socket, database access; loggers into --work.
 
 A Control-agent configuration (kea-ctrl-agent): its HTTP address (127.0.0.1) and
 port (--agent-port), the servers' control sockets (--ctrl-socket for dhcp4), the
@@ -156,6 +157,10 @@ def adapt_hook(lib, args):
         fd = os.open(p["key-file"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.write(fd, os.urandom(32))
         os.close(fd)
+    # The phone records in --work too (the default, /var/lib/kea-phoneprov/state.db, is the
+    # installed package's: a test must not write there); "" (none) stays.
+    if p.get("state-db", None) != "":
+        p["state-db"] = f"{args.work}/state.db"
     if args.profiles:
         p["profiles-dir"] = args.profiles
     url = p.get("base-url", "")

@@ -57,7 +57,7 @@ for v in A B; do
     "$PHONEPROV" render --config "$WORK/kea-$v.json" --output "$WORK/exp-$v" --quiet 2>"$WORK/exp-$v.log" \
         || { cat "$WORK/exp-$v.log"; pp_fail "phoneprov render $v failed"; }
 done
-nexp=$(cd "$WORK/exp-A" && find . -type f -not -path './.phoneprov-tmp/*' | wc -l)
+nexp=$(cd "$WORK/exp-A" && find . -type f -not -path './.phoneprov-tmp/*' -not -path './.phoneprov-state/*' | wc -l)
 [ "$nexp" -ge 40 ] || pp_fail "only $nexp files rendered offline"
 
 # Every served file equals A's or B's complete render.
@@ -67,12 +67,12 @@ check_tree() {
         if ! cmp -s "$OUT/$f" "$WORK/exp-A/$f" && ! cmp -s "$OUT/$f" "$WORK/exp-B/$f"; then
             pp_fail "$label: $f is neither A's nor B's complete render ($(stat -c %s "$OUT/$f") bytes)"
         fi
-    done < <(cd "$OUT" && find . -type f -not -path './.phoneprov-tmp/*' | sed 's|^\./||')
+    done < <(cd "$OUT" && find . -type f -not -path './.phoneprov-tmp/*' -not -path './.phoneprov-state/*' | sed 's|^\./||')
     if [ -d "$OUT/.phoneprov-tmp" ]; then
         [ "$(stat -c %a "$OUT/.phoneprov-tmp")" = 700 ] || pp_fail "$label: .phoneprov-tmp is not 0700"
     fi
     # No temp name anywhere else in the served tree.
-    if (cd "$OUT" && find . -name '*.tmp' -not -path './.phoneprov-tmp/*' | grep -q .); then
+    if (cd "$OUT" && find . -name '*.tmp' -not -path './.phoneprov-tmp/*' -not -path './.phoneprov-state/*' | grep -q .); then
         pp_fail "$label: a temp file in the served tree"
     fi
 }
@@ -90,7 +90,7 @@ all_rendered() {
     local f
     while IFS= read -r f; do
         cmp -s "$OUT/$f" "$WORK/exp-$1/$f" || return 1
-    done < <(cd "$WORK/exp-$1" && find . -type f -not -path './.phoneprov-tmp/*' | sed 's|^\./||')
+    done < <(cd "$WORK/exp-$1" && find . -type f -not -path './.phoneprov-tmp/*' -not -path './.phoneprov-state/*' | sed 's|^\./||')
 }
 # await_rendered V WHAT: waits (60 s at most) for all_rendered V; no fixed sleep, so a
 # slow machine only waits longer.
@@ -107,9 +107,9 @@ python3 "$HERE/dhcp_raw.py" dora "$DHCP" "$WORK/cases.json" > /dev/null
 await_rendered A baseline
 pp_wait_log PHONEPROV_RESERVED_DONE "$WORK/kea.log" 60 || pp_fail "baseline: the start-up render never finished"
 kill "$KEA_PID"; wait "$KEA_PID" 2>/dev/null || true; drop_pid "$KEA_PID"
-nserved=$(cd "$OUT" && find . -type f -not -path './.phoneprov-tmp/*' | wc -l)
+nserved=$(cd "$OUT" && find . -type f -not -path './.phoneprov-tmp/*' -not -path './.phoneprov-state/*' | wc -l)
 [ "$nserved" -ge 40 ] || pp_fail "baseline: only $nserved files served"
-(cd "$OUT" && find . -type f -not -path './.phoneprov-tmp/*') | while IFS= read -r f; do
+(cd "$OUT" && find . -type f -not -path './.phoneprov-tmp/*' -not -path './.phoneprov-state/*') | while IFS= read -r f; do
     cmp -s "$OUT/$f" "$WORK/exp-A/$f" || pp_fail "baseline: $f differs from phoneprov render"
 done
 echo "ok: baseline: $nserved served files identical to phoneprov render"

@@ -150,6 +150,8 @@ grep "PHONEPROV_CONFIG_ERROR" "$WORK/kea.log" | tail -1 | grep -q "mac.cfg.*(ven
 [ "$(kstat phoneprov.profiles-broken)" = 1 ] || pp_fail "template missing: not counted"
 exchange "template missing" null "$SURL"
 cmp -s "$OUT/$F" "$WORK/yealink.before" || pp_fail "template missing: the Yealink file changed"
+grep -q "PHONEPROV_FILES_KEPT phoneprov deleted no stale file at this configuration: 1 vendor profiles were left out" "$WORK/kea.log" \
+    || pp_fail "template missing: no PHONEPROV_FILES_KEPT (the manifest's prune must wait for a whole load)"
 has "$SF" Name4 "template missing (snom)"
 echo "ok: template missing: reload kept DHCP up, logged and counted; snom served, Yealink leased without options, its old file kept"
 mv "$WORK/mac.cfg.mustache" "$WORK/profiles/yealink/templates/mac.cfg.mustache"

@@ -77,7 +77,7 @@ pp_wait_port udp "$PNP"
 # The real phone's normal times, before any attack.
 python3 "$HERE/soak_pnp.py" normal "$PNP" "$DHCP" > "$WORK/normal.json" \
     || { cat "$WORK/normal.json"; pp_fail "the real phone was not served before the attack"; }
-files() { find "$OUT" -type f -not -path '*/.phoneprov-tmp/*' | sort; }
+files() { find "$OUT" -type f -not -path '*/.phoneprov-tmp/*' -not -path '*/.phoneprov-state/*' | sort; }
 files > "$WORK/files0"
 python3 "$HERE/soak_pnp.py" flood "$PNP" "$DHCP" "$RESYNC" "$HTTP" "$DURATION" > "$WORK/pnp-soak.json" &
 FLOOD=$!

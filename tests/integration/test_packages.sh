@@ -115,11 +115,14 @@ dpkg-deb -c "$DEB" | awk '{print $1, $2, $6}' > "$WORK/deb.list"
 for entry in "-rw-r--r-- root/root ./usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_phoneprov.so" \
              "-rwxr-xr-x root/root ./usr/bin/phoneprov" \
              "-rw-r--r-- root/root ./usr/share/man/man1/phoneprov.1.gz" \
-             "-rw-r--r-- root/root ./etc/nginx/snippets/kea-phoneprov.conf"; do
+             "-rw-r--r-- root/root ./etc/nginx/snippets/kea-phoneprov.conf" \
+             "-rw-r--r-- root/root ./etc/nginx/snippets/kea-phoneprov-lease-binding.conf"; do
     grep -qxF -- "$entry" "$WORK/deb.list" || pp_fail "DEB lacks '$entry'"
 done
 ! grep -q ' ./var/' "$WORK/deb.list" || pp_fail "the DEB ships files under /var (postinst makes the output folder)"
-[ "$(dpkg-deb -I "$DEB" conffiles)" = /etc/nginx/snippets/kea-phoneprov.conf ] || pp_fail "DEB conffiles"
+# The nginx snippets are the admin's to edit: conffiles (lease-binding's included from the first, issue 21).
+CONFFILES=$'/etc/nginx/snippets/kea-phoneprov-lease-binding.conf\n/etc/nginx/snippets/kea-phoneprov.conf'
+[ "$(dpkg-deb -I "$DEB" conffiles | LC_ALL=C sort)" = "$CONFFILES" ] || pp_fail "DEB conffiles: $(dpkg-deb -I "$DEB" conffiles)"
 
 # --- the RPM -------------------------------------------------------------------
 rpm -qlp "$RPM" > "$WORK/rpm.list" 2>/dev/null
@@ -142,7 +145,7 @@ for so in "${KEA_SONAMES[@]}" "$RE2_SONAME" libstdc++.so.6; do
     grep -qxF "$so()(64bit)" "$WORK/rpm.req" || pp_fail "RPM does not require $so()(64bit)"
 done
 [ "$(rpm -qp --qf '%{NAME}-%{VERSION}-%{RELEASE}' "$RPM" 2>/dev/null)" = "$PKG-$VERSION-1" ] || pp_fail "RPM version"
-[ "$(rpm -qpc "$RPM" 2>/dev/null)" = /etc/nginx/snippets/kea-phoneprov.conf ] || pp_fail "RPM config files"
+[ "$(rpm -qpc "$RPM" 2>/dev/null | LC_ALL=C sort)" = "$CONFFILES" ] || pp_fail "RPM config files: $(rpm -qpc "$RPM" 2>/dev/null)"
 rpm -qp --scripts "$RPM" > "$WORK/rpm.scripts" 2>/dev/null
 for s in "postinstall scriptlet" "preuninstall scriptlet" "postuninstall scriptlet" pp_configure pp_purge_output; do
     grep -q "$s" "$WORK/rpm.scripts" || pp_fail "RPM scripts lack $s"
@@ -153,7 +156,8 @@ pkg_install
 for f in "$HOOK" /usr/bin/phoneprov /usr/share/kea-phoneprov/profiles/yealink/templates/mac.cfg.mustache \
          /usr/share/man/man1/phoneprov.1.gz "$DOC/README.md" "$DOC/profiles.md" "$DOC/copyright" \
          "$DOC/examples/quickstart.json" "$DOC/examples/tftpd-hpa" "$DOC/examples/nginx-site.conf" \
-         /etc/nginx/snippets/kea-phoneprov.conf; do
+         "$DOC/examples/nginx-fleet-admin.conf" "$DOC/examples/tftpd-hpa-lease-binding.remap" \
+         /etc/nginx/snippets/kea-phoneprov.conf /etc/nginx/snippets/kea-phoneprov-lease-binding.conf; do
     [ -f "$f" ] || pp_fail "not installed: $f"
 done
 for unit in "$SOURCE_DIR"/packaging/systemd/*.service; do
@@ -270,6 +274,11 @@ cmp "$FILE" "$WORK/tftp.cfg" || pp_fail "the file served by tftpd-hpa differs"
 http_code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(http_code "$URL")" = 403 ] || pp_fail "a listing of $URL"
 [ "$(http_code "http://127.0.0.1:$HTTP/prov/.phoneprov-tmp/")" = 403 ] || pp_fail "the temp folder is served"
+# The manifest names every token folder: never served (dot folder, and 0700 root).
+[ -f "$WWW/.phoneprov-state/manifest" ] || pp_fail "no manifest in $WWW/.phoneprov-state"
+[ "$(http_code "http://127.0.0.1:$HTTP/prov/.phoneprov-state/manifest")" = 403 ] || pp_fail "the manifest is served"
+tftp 127.0.0.1 "$TFTP" -m binary -c get .phoneprov-state/manifest "$WORK/tftp-manifest" 2>/dev/null
+[ ! -s "$WORK/tftp-manifest" ] || pp_fail "the manifest is served over TFTP"
 [ "$(http_code -X POST "${URL}$TOKEN/001565aabbcc.cfg")" = 403 ] || pp_fail "POST is not refused"
 codes=$(curl -s -o /dev/null -w '%{http_code}\n' "${URL}$TOKEN/001565aabbcc.cfg?n=[1-120]" | sort | uniq -c)
 grep -q ' 429$' <<< "$codes" || pp_fail "no rate limit: $codes"
