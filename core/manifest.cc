@@ -21,21 +21,6 @@ std::string errText(const std::string& what) {
     return (what + ": " + std::strerror(errno));
 }
 
-bool writeAll(int fd, std::string_view data) {
-    size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return (false);
-        }
-        done += static_cast<size_t>(n);
-    }
-    return (true);
-}
-
 bool readFile(int dir, const char* name, std::string& out) {
     out.clear();
     int fd = ::openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

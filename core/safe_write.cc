@@ -43,21 +43,6 @@ std::string errText(const std::string& what) {
     return (what + ": " + std::strerror(errno));
 }
 
-bool writeAll(int fd, std::string_view data) {
-    size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return (false);
-        }
-        done += static_cast<size_t>(n);
-    }
-    return (true);
-}
-
 bool readAll(int fd, std::string& out, size_t limit) {
     out.clear();
     char buf[16384];
@@ -123,6 +108,21 @@ int openOrMakeDir(int parent, const char* name, mode_t mode, gid_t gid) {
 std::atomic<unsigned long> tempCounter{0};
 
 }  // namespace
+
+bool writeAll(int fd, std::string_view data) {
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return (false);
+        }
+        done += static_cast<size_t>(n);
+    }
+    return (true);
+}
 
 bool safeSubdir(std::string_view subdir) {
     size_t parts = 0;

@@ -189,6 +189,10 @@ private:
 /// @brief True when `name` is one safe path component.
 bool safeFileName(std::string_view name);
 
+/// @brief Writes all of `data` to `fd` (retrying short writes and EINTR); false with
+/// errno set on an error.
+bool writeAll(int fd, std::string_view data);
+
 /// @brief Whether a folder beneath the output folder is one or two safe names
 /// joined by '/' (a vendor's folder, or a phone's token folder inside it).
 bool safeSubdir(std::string_view subdir);

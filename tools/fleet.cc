@@ -11,6 +11,7 @@
 #include <mac.h>
 #include <metrics.h>
 #include <reservations.h>
+#include <safe_write.h>
 
 #include <nlohmann/json.hpp>
 
@@ -183,16 +184,7 @@ void writeWhole(const std::string& path, const std::string& content) {
     if (fd < 0) {
         throw std::runtime_error("cannot create a temp file beside '" + path + "': " + std::strerror(errno));
     }
-    bool ok = ::fchmod(fd, 0644) == 0;
-    for (size_t done = 0; ok && done < content.size();) {
-        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        ok = n > 0;
-        done += ok ? static_cast<size_t>(n) : 0;
-    }
-    ok = ok && ::fsync(fd) == 0;
+    bool ok = ::fchmod(fd, 0644) == 0 && writeAll(fd, content) && ::fsync(fd) == 0;
     int err = errno;
     ok = ::close(fd) == 0 && ok;
     if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {

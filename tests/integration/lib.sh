@@ -273,6 +273,27 @@ pp_simulate() {
         --bind 127.0.0.1 --bind-port "$((DHCP_PORT + 1))" "$@"
 }
 
+# pp_records_config HTTP_PORT: $WORK/kea.json from the quick start with the hook's phone
+# records: control socket $SOCK, state-db $DB, fetch-log-socket $FETCH_SOCK (all in $WORK),
+# files at their MAC names (device-tokens off: token folders have test_credential_attack),
+# and the reserved Yealink 00:15:65:aa:bb:cc at 127.0.0.1, where simulate fetches from
+# (a phone fetches from its leased address).
+pp_records_config() {
+    SOCK="$WORK/kea-ctrl.sock"
+    FETCH_SOCK="$WORK/fetch.sock"
+    DB="$WORK/state.db"
+    python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quickstart.json" \
+        "$WORK/quickstart.json" --work "$WORK" --out "$OUT" --hook "$HOOK_SO" \
+        --profiles "$PROFILES_DIR" --http-port "$1"
+    jq --arg sock "$SOCK" --arg db "$DB" --arg fs "$FETCH_SOCK" '
+        .Dhcp4["control-socket"] = {"socket-type": "unix", "socket-name": $sock}
+      | .Dhcp4["hooks-libraries"][0].parameters += {"state-db": $db, "fetch-log-socket": $fs,
+                                                      "device-tokens": false}
+      | .Dhcp4.subnet4[0].reservations |= map(if .["hw-address"] == "00:15:65:aa:bb:cc"
+                                              then . + {"ip-address": "127.0.0.1"} else . end)' \
+        "$WORK/quickstart.json" > "$WORK/kea.json"
+}
+
 # pp_sock SOCKET JSON [SECONDS]: one command on kea-dhcp4's unix control socket (waiting at
 # most SECONDS, 10 by default, for the answer); prints the answer.
 pp_sock() {

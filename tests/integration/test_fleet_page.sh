@@ -13,22 +13,10 @@ pp_setup
 
 command -v chromium > /dev/null || { echo "SKIP: no chromium (install-deps.sh all installs it)"; exit 77; }
 
-SOCK="$WORK/kea-ctrl.sock"
-FETCH_SOCK="$WORK/fetch.sock"
-DB="$WORK/state.db"
 YL=00:15:65:aa:bb:cc
 OTHER=00:1b:21:aa:bb:01
 HTTP=$(pp_free_port 18580)
-python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quickstart.json" \
-    "$WORK/quickstart.json" --work "$WORK" --out "$OUT" --hook "$HOOK_SO" \
-    --profiles "$PROFILES_DIR" --http-port "$HTTP"
-jq --arg sock "$SOCK" --arg db "$DB" --arg fs "$FETCH_SOCK" '
-    .Dhcp4["control-socket"] = {"socket-type": "unix", "socket-name": $sock}
-  | .Dhcp4["hooks-libraries"][0].parameters += {"state-db": $db, "fetch-log-socket": $fs,
-                                                  "device-tokens": false}
-  | .Dhcp4.subnet4[0].reservations |= map(if .["hw-address"] == "00:15:65:aa:bb:cc"
-                                          then . + {"ip-address": "127.0.0.1"} else . end)' \
-    "$WORK/quickstart.json" > "$WORK/kea.json"
+pp_records_config "$HTTP"
 DHCP=$(pp_free_port 12967)
 pp_start_kea "$WORK/kea.json" "$DHCP"
 pp_start_nginx "$HTTP" "$FETCH_SOCK"

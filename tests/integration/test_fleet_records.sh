@@ -9,25 +9,13 @@
 source "$(dirname "$0")/lib.sh"
 pp_setup
 
-SOCK="$WORK/kea-ctrl.sock"
-FETCH_SOCK="$WORK/fetch.sock"
-DB="$WORK/state.db"
 YL=00:15:65:aa:bb:cc
 FILE_URL_PATH=prov/yealink/001565aabbcc.cfg
 
 # Records and fetches are what is tested here: files at their MAC names (device-tokens
 # off); token folders have test_credential_attack.
 HTTP=$(pp_free_port 18480)
-python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quickstart.json" \
-    "$WORK/quickstart.json" --work "$WORK" --out "$OUT" --hook "$HOOK_SO" \
-    --profiles "$PROFILES_DIR" --http-port "$HTTP"
-jq --arg sock "$SOCK" --arg db "$DB" --arg fs "$FETCH_SOCK" '
-    .Dhcp4["control-socket"] = {"socket-type": "unix", "socket-name": $sock}
-  | .Dhcp4["hooks-libraries"][0].parameters += {"state-db": $db, "fetch-log-socket": $fs,
-                                                  "device-tokens": false}
-  | .Dhcp4.subnet4[0].reservations |= map(if .["hw-address"] == "00:15:65:aa:bb:cc"
-                                          then . + {"ip-address": "127.0.0.1"} else . end)' \
-    "$WORK/quickstart.json" > "$WORK/kea.json"
+pp_records_config "$HTTP"
 pp_kea_run "$WORK/kea.json" kea-dhcp4 -t "$WORK/kea.json" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; pp_fail "kea-dhcp4 -t"; }
 
 DHCP=$(pp_free_port 12867)
