@@ -296,12 +296,14 @@ ConstElementPtr Commands::render(PhoneProv& impl, const ConstElementPtr& args) {
                 macs[k.first] = k.second.mac;
             }
             if (PhoneRecords* records = impl.records()) {
-                // Phones seen before this load (identified by their vendor class).
+                // Phones rendered before this load (identified by their vendor class).
                 PhoneRecords::Filter every;
                 every.limit = std::numeric_limits<size_t>::max();
                 size_t total = 0;
                 for (const PhoneRecord& r : records->list(every, total)) {
-                    macs.emplace(r.mac.value(), r.mac);
+                    if (r.renderTime != 0) {  // rendered before: render again; never rendered: not now either
+                        macs.emplace(r.mac.value(), r.mac);
+                    }
                 }
             }
             for (const auto& m : macs) {

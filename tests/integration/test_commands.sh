@@ -49,8 +49,10 @@ run_mode() {  # MT: false or true
     python3 "$SOURCE_DIR/scripts/adapt_kea_config.py" "$SOURCE_DIR/kea-config/quickstart.json" \
         "$WORK/quickstart.json" --work "$WORK" --out "$OUT" --hook "$HOOK_SO" \
         --profiles "$PROFILES_DIR"
-    jq --arg sock "$SOCK" --argjson mt "$mt" '
+    # Phone records of this mode only (render all counts the phones of one run).
+    jq --arg sock "$SOCK" --argjson mt "$mt" --arg db "$WORK/state-$mt.db" '
         .Dhcp4["control-socket"] = {"socket-type": "unix", "socket-name": $sock}
+      | .Dhcp4["hooks-libraries"][0].parameters["state-db"] = $db
       | .Dhcp4["multi-threading"] = {"enable-multi-threading": $mt, "thread-pool-size": 2,
                                      "packet-queue-size": 16}' \
         "$WORK/quickstart.json" > "$WORK/kea.json"

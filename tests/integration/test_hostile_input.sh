@@ -71,7 +71,7 @@ cmp -s "$WORK/canary.before" "$WORK/canary.after" || pp_fail "the canary tree ch
 outside=$(find "$WORK" -newer "$WORK/start.marker" -not -type d \
     -not -path "$OUT/*" -not -path "$WORK/kea/*" -not -name 'kea.log*' \
     -not -name 'results.jsonl' -not -name 'range.json' -not -name 'cases.json' \
-    -not -name 'kea.json' -not -name 'base*.json' -not -name 'canary.*' -not -name 'site.key' | head -5)
+    -not -name 'kea.json' -not -name 'base*.json' -not -name 'canary.*' -not -name 'site.key' -not -name 'state.db*' | head -5)
 [ -z "$outside" ] || pp_fail "files written outside output-dir: $outside"
 for f in /tmp/INJECTED /var/www/INJECTED /root/INJECTED; do
     [ ! -e "$f" ] || pp_fail "$f exists"
