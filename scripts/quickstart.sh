@@ -3,7 +3,8 @@
 # loopback: kea-dhcp4 with the hook (kea-config/quickstart.json), nginx and
 # tftpd-hpa serving the rendered files, and two simulated Yealink phones booting:
 # one with a host reservation (it gets its SIP account) and one unknown (it gets
-# the provisioning option and no credentials). Everything it starts, it stops.
+# the provisioning option and no credentials); then what the server knows of each phone
+# (`phoneprov list`: fetched, or only rendered). Everything it starts, it stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root (it installs packages and starts servers)" >&2; exit 1; }
@@ -12,12 +13,19 @@ cd "$(dirname "$0")/.."
 export BUILD_DIR=$PWD/build SOURCE_DIR=$PWD
 source tests/integration/lib.sh
 pp_setup
-HTTP=$(pp_free_port 8080); pp_start_nginx "$HTTP"
+HTTP=$(pp_free_port 8080)
 TFTP=$(pp_free_port 6969); pp_start_tftpd "$TFTP"
-python3 scripts/adapt_kea_config.py kea-config/quickstart.json "$WORK/kea.json" --work "$WORK" \
+python3 scripts/adapt_kea_config.py kea-config/quickstart.json "$WORK/quickstart.json" --work "$WORK" \
     --out "$OUT" --hook "$HOOK_SO" --profiles "$PROFILES_DIR" --http-port "$HTTP"
+# A control socket for `phoneprov list`, and nginx's requests sent to the hook's phone
+# records (state-db, in $WORK), as the guide's "Phone records and fetches" sets them up.
+jq --arg sock "$WORK/kea4-ctrl.sock" --arg fs "$WORK/fetch.sock" '
+    .Dhcp4["control-socket"] = {"socket-type": "unix", "socket-name": $sock}
+  | .Dhcp4["hooks-libraries"][0].parameters["fetch-log-socket"] = $fs' \
+    "$WORK/quickstart.json" > "$WORK/kea.json"
 DHCP=$(pp_free_port 10067)
 pp_start_kea "$WORK/kea.json" "$DHCP"
+pp_start_nginx "$HTTP" "$WORK/fetch.sock"
 echo "== kea-dhcp4 (pid $KEA_PID) on 127.0.0.1:$DHCP with libdhcp_phoneprov.so;"
 echo "== nginx on 127.0.0.1:$HTTP and tftpd-hpa on 127.0.0.1:$TFTP serve $OUT"
 echo
@@ -36,6 +44,10 @@ for args in "00:15:65:aa:bb:cc yealink" "00:0b:82:27:3b:89 Grandstream GXP1628 d
     mac=${args%% *}; vc=${args#* }
     "$PHONEPROV" identify --profiles-dir "$PROFILES_DIR" --mac "$mac" --vendor-class "$vc" --json
 done
+echo
+echo "== What the server knows of each phone (phoneprov list, from the hook's records):"
+pp_wait_until 5 eval '"$PHONEPROV" list --config "$WORK/kea.json" --state fetched | grep -q aa:bb:cc' || true
+"$PHONEPROV" list --config "$WORK/kea.json" || true
 echo
 echo "== The served tree:"
 find "$OUT" \( -path "$OUT/.phoneprov-tmp" -o -path "$OUT/.phoneprov-state" \) -prune -o -type f -printf '%M %u:%g %6s %P\n'
