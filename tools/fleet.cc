@@ -21,6 +21,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
@@ -223,19 +224,46 @@ const char* const kGetUsage =
     "One phone's record, its per-device files and each one's last fetch (phoneprov-get).\n"
     "Exit: 0, 1 usage, 2 server error, 3 no record of that MAC.\n";
 
+/// @brief A command that asks the running server: its options (the server's and
+/// `options`) and flags checked, --help answered, `positionals` arguments required
+/// (`positionalsText` says what, for a usage error), a usage error turned into exit
+/// code 1 with the usage. `body` does the rest.
+int serverCommand(const char* name, const char* usage, int argc, char** argv,
+                  const std::set<std::string>& options, const std::set<std::string>& flags,
+                  size_t positionals, const char* positionalsText,
+                  const std::function<int(const Args&)>& body) {
+    try {
+        Args a(argc, argv, with(kServerOptions, options), with(flags, {"help"}));
+        if (a.has("help")) {
+            std::fputs(usage, stdout);
+            return (0);
+        }
+        if (a.positional().size() != positionals) {
+            throw UsageError(positionals == 0 ? "unexpected argument '" + a.positional()[0] + "'"
+                                              : std::string(positionalsText));
+        }
+        return (body(a));
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "phoneprov %s: %s\n%s", name, e.what(), usage);
+        return (1);
+    }
+}
+
+/// @brief writeWhole for a command: 0, or 2 with the error printed.
+int writeOutput(const char* name, const std::string& path, const std::string& content) {
+    try {
+        writeWhole(path, content);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "phoneprov %s: %s\n", name, e.what());
+        return (2);
+    }
+    return (0);
+}
+
 }  // namespace
 
 int cmdList(int argc, char** argv) {
-    try {
-        Args a(argc, argv, with(kServerOptions, {"vendor", "state", "seen-since", "limit", "offset"}),
-               {"json", "help"});
-        if (a.has("help")) {
-            std::fputs(kListUsage, stdout);
-            return (0);
-        }
-        if (!a.positional().empty()) {
-            throw UsageError("unexpected argument '" + a.positional()[0] + "'");
-        }
+    return (serverCommand("list", kListUsage, argc, argv, {"vendor", "state", "seen-since", "limit", "offset"}, {"json"}, 0, nullptr, [&](const Args& a) {
         nlohmann::json args = nlohmann::json::object();
         for (const char* k : {"vendor", "state"}) {
             if (a.has(k)) {
@@ -292,22 +320,11 @@ int cmdList(int argc, char** argv) {
         }
         std::printf("%s\n", body.value("persistent", true) ? "" : "; state-db not open: records in memory only");
         return (0);
-    } catch (const UsageError& e) {
-        std::fprintf(stderr, "phoneprov list: %s\n%s", e.what(), kListUsage);
-        return (1);
-    }
+    }));
 }
 
 int cmdGet(int argc, char** argv) {
-    try {
-        Args a(argc, argv, kServerOptions, {"json", "help"});
-        if (a.has("help")) {
-            std::fputs(kGetUsage, stdout);
-            return (0);
-        }
-        if (a.positional().size() != 1) {
-            throw UsageError("one MAC, please");
-        }
+    return (serverCommand("get", kGetUsage, argc, argv, {}, {"json"}, 1, "one MAC, please", [&](const Args& a) {
         auto mac = parseMac(a.positional()[0]);
         if (!mac) {
             throw UsageError("'" + a.positional()[0] + "' is not a MAC address");
@@ -361,22 +378,11 @@ int cmdGet(int argc, char** argv) {
             printTable(rows);
         }
         return (0);
-    } catch (const UsageError& e) {
-        std::fprintf(stderr, "phoneprov get: %s\n%s", e.what(), kGetUsage);
-        return (1);
-    }
+    }));
 }
 
 int cmdMetrics(int argc, char** argv) {
-    try {
-        Args a(argc, argv, with(kServerOptions, {"output"}), {"help"});
-        if (a.has("help")) {
-            std::fputs(kMetricsUsage, stdout);
-            return (0);
-        }
-        if (!a.positional().empty()) {
-            throw UsageError("unexpected argument '" + a.positional()[0] + "'");
-        }
+    return (serverCommand("metrics", kMetricsUsage, argc, argv, {"output"}, {}, 0, nullptr, [&](const Args& a) {
         nlohmann::json answer;
         int rc = run("metrics", a, {{"command", "statistic-get-all"}}, answer);
         if (rc != 0) {
@@ -387,29 +393,12 @@ int cmdMetrics(int argc, char** argv) {
             std::fputs(text.c_str(), stdout);
             return (0);
         }
-        try {
-            writeWhole(a.get("output"), text);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "phoneprov metrics: %s\n", e.what());
-            return (2);
-        }
-        return (0);
-    } catch (const UsageError& e) {
-        std::fprintf(stderr, "phoneprov metrics: %s\n%s", e.what(), kMetricsUsage);
-        return (1);
-    }
+        return (writeOutput("metrics", a.get("output"), text));
+    }));
 }
 
 int cmdFleet(int argc, char** argv) {
-    try {
-        Args a(argc, argv, with(kServerOptions, {"output"}), {"help"});
-        if (a.has("help")) {
-            std::fputs(kFleetUsage, stdout);
-            return (0);
-        }
-        if (!a.positional().empty()) {
-            throw UsageError("unexpected argument '" + a.positional()[0] + "'");
-        }
+    return (serverCommand("fleet", kFleetUsage, argc, argv, {"output"}, {}, 0, nullptr, [&](const Args& a) {
         if (!a.has("output")) {
             throw UsageError("--output FILE.html is required");
         }
@@ -449,15 +438,6 @@ int cmdFleet(int argc, char** argv) {
             return (2);
         }
         page.replace(at, marker.size(), scriptSafeJson(data));
-        try {
-            writeWhole(a.get("output"), page);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "phoneprov fleet: %s\n", e.what());
-            return (2);
-        }
-        return (0);
-    } catch (const UsageError& e) {
-        std::fprintf(stderr, "phoneprov fleet: %s\n%s", e.what(), kFleetUsage);
-        return (1);
-    }
+        return (writeOutput("fleet", a.get("output"), page));
+    }));
 }
