@@ -43,8 +43,9 @@ if [ "$SET" = all ]; then
     # benchmarks/run.sh (perfdhcp comes with kea-admin)
     valgrind
     # the fleet page in a real browser (tests/integration/test_fleet_page.sh; skipped
-    # without it, as in scripts/trixie-tests.sh's root)
-    chromium
+    # without it, as in scripts/trixie-tests.sh's root); fonts for its screenshot (only
+    # recommended by chromium, and recommends are not installed here)
+    chromium fonts-liberation
     # fuzzing and sanitizer builds (scripts/hardening-tests.sh)
     clang "$CLANG_RT" libtsan2 libasan8 libubsan1
   )
