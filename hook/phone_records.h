@@ -63,6 +63,10 @@ struct FileRecord {
 /// @brief Everything known of one phone. Never holds a secret: file versions
 /// come from file stamps, not from their content (a hash of a file with a SIP
 /// password in it could be tested against guesses).
+/// @brief Every state PhoneRecord::state() gives (phoneprov-list's filter, the
+/// statistics phoneprov.phones.<state>).
+constexpr const char* kPhoneStates[] = {"seen", "rendered", "fetched", "fetched-stale", "failed"};
+
 struct PhoneRecord {
     ::phoneprov::Mac mac;
     std::string vendor;

@@ -329,7 +329,6 @@ namespace {
 /// render finished, a fetch line received): the writer gets this long to apply them.
 constexpr int kSyncMs = 1000;
 
-const char* const kStates[] = {"seen", "rendered", "fetched", "fetched-stale", "failed"};
 
 int64_t intArg(const nlohmann::json& a, const char* key, int64_t def, int64_t lo, int64_t hi) {
     if (!a.contains(key)) {
@@ -356,7 +355,7 @@ ConstElementPtr Commands::list(PhoneProv& impl, const ConstElementPtr& args) {
         f.vendor = a.value("vendor", std::string());
         f.state = a.value("state", std::string());
         if (!f.state.empty() &&
-            std::find(std::begin(kStates), std::end(kStates), f.state) == std::end(kStates)) {
+            std::find(std::begin(kPhoneStates), std::end(kPhoneStates), f.state) == std::end(kPhoneStates)) {
             throw ArgError("'state' '" + f.state.substr(0, 40) +
                            "' must be seen, rendered, fetched, fetched-stale or failed");
         }

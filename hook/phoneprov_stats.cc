@@ -2,10 +2,12 @@
 #include <config.h>
 
 #include "phoneprov_stats.h"
+#include "phone_records.h"
 
 #include <stats/stats_mgr.h>
 
 #include <array>
+#include <iterator>
 #include <mutex>
 #include <vector>
 
@@ -19,9 +21,6 @@ namespace {
 
 constexpr int kCounters = static_cast<int>(Counter::Count);
 
-/// The states of a phone record (PhoneRecord::state()), each a statistic.
-const char* const kPhoneStates[] = {"seen", "rendered", "fetched", "fetched-stale", "failed"};
-
 /// @brief What was pushed already (main thread only; the mutex is a safety net).
 /// Names are built once: a push where nothing moved only compares numbers.
 struct Pushed {
@@ -34,7 +33,7 @@ struct Pushed {
     std::array<Stat, kCounters> totals;
     Stat foreign;  ///< phoneprov.fetch-foreign-address (phone_records.h)
     /// phoneprov.phones.<state>: gauges (set, not added), one per record state.
-    std::array<Stat, sizeof(kPhoneStates) / sizeof(kPhoneStates[0])> states;
+    std::array<Stat, std::size(kPhoneStates)> states;
     Stat removed;  ///< phoneprov.files-removed (the manifest, issue 21 point 5)
 };
 
