@@ -20,6 +20,32 @@ namespace {
 const std::vector<uint8_t> kYealinkMac = {0x00, 0x15, 0x65, 0xaa, 0xbb, 0xcc};
 const std::vector<uint8_t> kIntelMac = {0x3c, 0x22, 0xfb, 0x01, 0x02, 0x03};
 
+/// @brief A "phone" on loopback for re-sync NOTIFYs: a bound UDP socket (its address
+/// and port in `addr`), or -1.
+int phoneSocket(sockaddr_in& addr) {
+    int sock = socket(AF_INET, SOCK_DGRAM, 0);
+    addr = sockaddr_in{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (sock < 0 || bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        if (sock >= 0) {
+            close(sock);
+        }
+        return (-1);
+    }
+    return (sock);
+}
+
+/// @brief Kea subnets with the reserved Yealink 00:15:65:aa:bb:cc and one account.
+std::string yealinkReservation(const std::string& password) {
+    return (R"({"subnet4": [{"id": 1, "subnet": "127.0.0.0/8", "reservations": [
+        {"hw-address": "00:15:65:aa:bb:cc", "hostname": "p1",
+         "user-context": {"phoneprov": {"accounts": [{"user": "1001", "password": ")" +
+            password + R"("}]}}}]}]})");
+}
+
 class CalloutTest : public HookFixture {
 protected:
     void SetUp() override {
@@ -221,14 +247,9 @@ TEST_F(CalloutTest, CustomOptionAddedOnRequest) {
 
 TEST_F(CalloutTest, ResyncOnChangeNotifiesThePhone) {
     // A "phone" on loopback: a UDP socket where the leased address's SIP port is.
-    int sock = socket(AF_INET, SOCK_DGRAM, 0);
-    ASSERT_GE(sock, 0);
     sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(0, bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)));
-    socklen_t len = sizeof(addr);
-    ASSERT_EQ(0, getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len));
+    int sock = phoneSocket(addr);
+    ASSERT_GE(sock, 0);
     timeval tv{5, 0};
     setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     TearDown();
@@ -237,13 +258,7 @@ TEST_F(CalloutTest, ResyncOnChangeNotifiesThePhone) {
     p->set("resync-on-change", Element::create(true));
     p->set("resync-port", Element::create(static_cast<int64_t>(ntohs(addr.sin_port))));
     ASSERT_TRUE(load(p));
-    auto reservation = [](const std::string& password) {
-        return (R"({"subnet4": [{"id": 1, "subnet": "127.0.0.0/8", "reservations": [
-            {"hw-address": "00:15:65:aa:bb:cc", "hostname": "p1",
-             "user-context": {"phoneprov": {"accounts": [{"user": "1001", "password": ")" +
-                password + R"("}]}}}]}]})");
-    };
-    configured(reservation("x"));
+    configured(yealinkReservation("x"));
     // Rendered before it boots (render-reserved); booting, it fetches its file anyway:
     // its files are current, so no NOTIFY.
     ASSERT_TRUE(waitFor("yealink/001565aabbcc.cfg"));
@@ -255,7 +270,7 @@ TEST_F(CalloutTest, ResyncOnChangeNotifiesThePhone) {
     setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     // Its data changes while it runs: the new configuration renders it at once, at its
     // last address, and tells it to fetch its file again.
-    configured(reservation("y"));
+    configured(yealinkReservation("y"));
     ssize_t n = recv(sock, buf, sizeof(buf) - 1, 0);
     close(sock);
     ASSERT_GT(n, 0) << "no NOTIFY arrived";
@@ -270,14 +285,9 @@ TEST_F(CalloutTest, ResyncOnChangeNotifiesThePhone) {
 // option 60) never makes the hook send a re-sync NOTIFY; a change of the phone's
 // reservation does, at most once per resync-min-interval.
 TEST_F(CalloutTest, ResyncOnlyForReservationChangesAtMostOncePerInterval) {
-    int sock = socket(AF_INET, SOCK_DGRAM, 0);
-    ASSERT_GE(sock, 0);
     sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(0, bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)));
-    socklen_t len = sizeof(addr);
-    ASSERT_EQ(0, getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len));
+    int sock = phoneSocket(addr);
+    ASSERT_GE(sock, 0);
     TearDown();
     HookFixture::SetUp();
     ElementPtr p = goodParams();
@@ -285,12 +295,6 @@ TEST_F(CalloutTest, ResyncOnlyForReservationChangesAtMostOncePerInterval) {
     p->set("resync-port", Element::create(static_cast<int64_t>(ntohs(addr.sin_port))));
     p->set("render-interval", Element::create(static_cast<int64_t>(0)));  // every packet renders
     ASSERT_TRUE(load(p));
-    auto reservation = [](const std::string& password) {
-        return (R"({"subnet4": [{"id": 1, "subnet": "127.0.0.0/8", "reservations": [
-            {"hw-address": "00:15:65:aa:bb:cc", "hostname": "p1",
-             "user-context": {"phoneprov": {"accounts": [{"user": "1001", "password": ")" +
-                password + R"("}]}}}]}]})");
-    };
     // Whether a NOTIFY arrives within `ms`.
     auto notified = [&](int ms) {
         timeval tv{ms / 1000, (ms % 1000) * 1000};
@@ -307,7 +311,7 @@ TEST_F(CalloutTest, ResyncOnlyForReservationChangesAtMostOncePerInterval) {
         }
         return (false);
     };
-    configured(reservation("x"));
+    configured(yealinkReservation("x"));
     ASSERT_TRUE(fileHas("yealink/001565aabbcc.cfg", "password = x\n"));
     exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {}, "127.0.0.1");
     EXPECT_FALSE(notified(300));
@@ -319,11 +323,11 @@ TEST_F(CalloutTest, ResyncOnlyForReservationChangesAtMostOncePerInterval) {
     exchange(query(DHCPDISCOVER, kYealinkMac, "yealink"), DHCPOFFER, {}, "127.0.0.1");
     EXPECT_FALSE(notified(700)) << "a re-sync NOTIFY for a change that came from a packet";
     // Its reservation changes: one NOTIFY.
-    configured(reservation("y"));
+    configured(yealinkReservation("y"));
     ASSERT_TRUE(fileHas("yealink/001565aabbcc.cfg", "password = y\n"));
     EXPECT_TRUE(notified(5000)) << "no NOTIFY after the reservation changed";
     // Again within resync-min-interval (300 s by default): the file changes, no NOTIFY.
-    configured(reservation("z"));
+    configured(yealinkReservation("z"));
     ASSERT_TRUE(fileHas("yealink/001565aabbcc.cfg", "password = z\n"));
     EXPECT_FALSE(notified(700)) << "a second NOTIFY within resync-min-interval";
     close(sock);
